@@ -1,0 +1,1 @@
+"""tinhhinh: structured "nắm tình hình" reporting for Vietnamese trade unions."""

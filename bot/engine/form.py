@@ -1,0 +1,238 @@
+"""The form model: ordered questions described as data, validated once at start-up.
+
+A broken form must stop start-up with a message naming the file and the field, so parsing
+collects the exact path of every problem (``bao_cao_nhanh.yaml: questions[3].max``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.engine.conditions import Condition, ConditionError, parse_condition
+
+QuestionType = Literal[
+    "choice", "multi_choice", "integer", "decimal", "text", "date", "yes_no", "attachments"
+]
+QUESTION_TYPES: frozenset[str] = frozenset(QuestionType.__args__)  # type: ignore[attr-defined]
+ATTACHMENT_KINDS = frozenset({"photo", "document", "voice", "video", "location"})
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class FormError(ValueError):
+    """A form definition problem; ``str()`` names the file and the field."""
+
+    def __init__(self, source: str, path: str, problem: str) -> None:
+        super().__init__(f"{source}: {path}: {problem}")
+        self.source, self.path, self.problem = source, path, problem
+
+
+Labels = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: Labels
+    aliases: tuple[str, ...] = ()
+
+    def text(self, lang: str) -> str:
+        return self.label.get(lang) or self.label["vi"]
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    type: QuestionType
+    label: Labels
+    required: bool = True
+    choices: tuple[Choice, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    max_count: int = 10
+    accept: frozenset[str] = ATTACHMENT_KINDS
+    relevant: Condition | None = None
+    help: Labels = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return self.label.get(lang) or self.label["vi"]
+
+    @property
+    def has_choices(self) -> bool:
+        return self.type in ("choice", "multi_choice", "yes_no")
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    version: int
+    title: Labels
+    questions: tuple[Question, ...]
+    # Which answers fill the report's indexed columns (category, severity).
+    index: Mapping[str, str] = field(default_factory=dict)
+
+    def question(self, key: str) -> Question:
+        for q in self.questions:
+            if q.key == key:
+                return q
+        raise KeyError(key)
+
+    def position(self, key: str) -> int:
+        return next(i for i, q in enumerate(self.questions) if q.key == key)
+
+    def title_text(self, lang: str) -> str:
+        return self.title.get(lang) or self.title["vi"]
+
+
+def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:
+    """Build a :class:`Form` from parsed YAML, raising :class:`FormError` on the first problem."""
+    if not isinstance(raw, Mapping):
+        raise FormError(source, "(top)", "a form is a mapping")
+    form_id = _key(raw.get("id"), source, "id")
+    version = raw.get("version", 1)
+    if not isinstance(version, int) or version < 1:
+        raise FormError(source, "version", "must be a positive whole number")
+    title = _labels(raw.get("title"), source, "title")
+    items = raw.get("questions")
+    if not isinstance(items, list) or not items:
+        raise FormError(source, "questions", "must be a non-empty list")
+    questions: list[Question] = []
+    for i, item in enumerate(items):
+        path = f"questions[{i}]"
+        q = _question(item, source, path, yes_no)
+        if any(prev.key == q.key for prev in questions):
+            raise FormError(source, f"{path}.key", f"duplicate key '{q.key}'")
+        if q.relevant is not None:
+            earlier = {prev.key for prev in questions}
+            unknown = q.relevant.keys() - earlier
+            if unknown:
+                raise FormError(
+                    source,
+                    f"{path}.relevant",
+                    f"refers to {sorted(unknown)}, which are not earlier questions",
+                )
+        questions.append(q)
+    index = raw.get("index", {}) or {}
+    if not isinstance(index, Mapping):
+        raise FormError(source, "index", "must be a mapping")
+    keys = {q.key for q in questions}
+    for column, key in index.items():
+        if column not in ("category", "severity") or key not in keys:
+            raise FormError(source, f"index.{column}", f"unknown column or question '{key}'")
+    return Form(form_id, version, title, tuple(questions), dict(index))
+
+
+def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> Question:
+    if not isinstance(item, Mapping):
+        raise FormError(source, path, "a question is a mapping")
+    known = {
+        "key", "type", "label", "required", "choices", "min", "max", "min_length",
+        "max_length", "max_count", "accept", "relevant", "help",
+    }
+    extra = set(item) - known
+    if extra:
+        raise FormError(source, f"{path}.{sorted(extra)[0]}", "unknown field")
+    key = _key(item.get("key"), source, f"{path}.key")
+    qtype = item.get("type")
+    if qtype not in QUESTION_TYPES:
+        raise FormError(source, f"{path}.type", f"must be one of {sorted(QUESTION_TYPES)}")
+    required = item.get("required", True)
+    if not isinstance(required, bool):
+        raise FormError(source, f"{path}.required", "must be true or false")
+    choices: tuple[Choice, ...] = ()
+    if qtype in ("choice", "multi_choice"):
+        choices = _choices(item.get("choices"), source, f"{path}.choices")
+    elif qtype == "yes_no":
+        choices = yes_no
+    elif "choices" in item:
+        raise FormError(source, f"{path}.choices", f"not allowed for type {qtype}")
+    lo, hi = _num(item, "min", source, path), _num(item, "max", source, path)
+    if lo is not None and hi is not None and lo > hi:
+        raise FormError(source, f"{path}.min", "is greater than max")
+    min_len = _int(item, "min_length", source, path)
+    max_len = _int(item, "max_length", source, path)
+    if min_len is not None and max_len is not None and min_len > max_len:
+        raise FormError(source, f"{path}.min_length", "is greater than max_length")
+    accept = frozenset(item.get("accept", ATTACHMENT_KINDS))
+    if not accept <= ATTACHMENT_KINDS:
+        raise FormError(source, f"{path}.accept", f"kinds are {sorted(ATTACHMENT_KINDS)}")
+    relevant = None
+    if "relevant" in item:
+        try:
+            relevant = parse_condition(item["relevant"])
+        except ConditionError as exc:
+            raise FormError(source, f"{path}.relevant", str(exc)) from exc
+    return Question(
+        key=key,
+        type=qtype,
+        label=_labels(item.get("label"), source, f"{path}.label"),
+        required=required,
+        choices=choices,
+        min=lo,
+        max=hi,
+        min_length=min_len,
+        max_length=max_len,
+        max_count=_int(item, "max_count", source, path) or 10,
+        accept=accept,
+        relevant=relevant,
+        help=_labels(item["help"], source, f"{path}.help") if "help" in item else {},
+    )
+
+
+def parse_choices(raw: Any, source: str, path: str) -> tuple[Choice, ...]:
+    return _choices(raw, source, path)
+
+
+def _choices(raw: Any, source: str, path: str) -> tuple[Choice, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise FormError(source, path, "must be a non-empty list")
+    out: list[Choice] = []
+    for i, c in enumerate(raw):
+        cpath = f"{path}[{i}]"
+        if not isinstance(c, Mapping):
+            raise FormError(source, cpath, "a choice is a mapping with key and label")
+        key = _key(c.get("key"), source, f"{cpath}.key")
+        if any(o.key == key for o in out):
+            raise FormError(source, f"{cpath}.key", f"duplicate choice key '{key}'")
+        aliases = c.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise FormError(source, f"{cpath}.aliases", "must be a list of strings")
+        out.append(Choice(key, _labels(c.get("label"), source, f"{cpath}.label"), tuple(aliases)))
+    return tuple(out)
+
+
+def _key(value: Any, source: str, path: str) -> str:
+    if not isinstance(value, str) or not value or not set(value) <= _KEY_CHARS:
+        raise FormError(source, path, "must be a lower-case ASCII key (a-z, 0-9, _)")
+    return value
+
+
+def _labels(value: Any, source: str, path: str) -> dict[str, str]:
+    if isinstance(value, str):
+        value = {"vi": value}
+    if not isinstance(value, Mapping) or not isinstance(value.get("vi"), str) or not value["vi"]:
+        raise FormError(source, path, "needs a Vietnamese text (vi)")
+    if not all(isinstance(v, str) and v for v in value.values()):
+        raise FormError(source, path, "every language needs a non-empty text")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _num(item: Mapping[str, Any], name: str, source: str, path: str) -> float | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormError(source, f"{path}.{name}", "must be a number")
+    return value
+
+
+def _int(item: Mapping[str, Any], name: str, source: str, path: str) -> int | None:
+    value = item.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FormError(source, f"{path}.{name}", "must be a whole number ≥ 0")
+    return value

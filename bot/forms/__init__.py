@@ -1,0 +1,66 @@
+"""Loading the shipped forms and shared vocabularies (YAML beside this file)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.engine.commands import CommandVocabulary
+from bot.engine.conversation import CommonChoices
+from bot.engine.form import Choice, Form, FormError, parse_choices, parse_form
+
+FORMS_DIR = Path(__file__).parent
+_NOT_FORMS = {"common.yaml", "commands.yaml"}
+
+
+@dataclass(frozen=True)
+class FormCatalog:
+    forms: dict[str, Form]
+    common: CommonChoices
+    draft_switch: tuple[Choice, ...]
+    languages: tuple[Choice, ...]
+    commands: CommandVocabulary
+    navigation: CommandVocabulary
+
+
+def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
+    """Read and validate every form; a broken file raises FormError naming file and field."""
+    common_raw = _read(directory / "common.yaml")
+    src = "common.yaml"
+    common = CommonChoices(
+        yes_no=parse_choices(common_raw.get("yes_no"), src, "yes_no"),
+        confirm=parse_choices(common_raw.get("confirm"), src, "confirm"),
+    )
+    words = _read(directory / "commands.yaml")
+    forms: dict[str, Form] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name in _NOT_FORMS:
+            continue
+        form = parse_form(_read(path), path.name, common.yes_no)
+        if form.id in forms:
+            raise FormError(path.name, "id", f"form id '{form.id}' is used twice")
+        if not (directory / f"{path.stem}.md").exists():
+            raise FormError(path.name, "(file)", f"missing its flow diagram {path.stem}.md")
+        forms[form.id] = form
+    return FormCatalog(
+        forms=forms,
+        common=common,
+        draft_switch=parse_choices(common_raw.get("draft_switch"), src, "draft_switch"),
+        languages=parse_choices(common_raw.get("languages"), src, "languages"),
+        commands=CommandVocabulary(words.get("commands", {})),
+        navigation=CommandVocabulary(words.get("navigation", {})),
+    )
+
+
+def _read(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise FormError(path.name, "(yaml)", str(exc).splitlines()[0]) from exc
+    if not isinstance(data, dict):
+        raise FormError(path.name, "(top)", "must be a mapping")
+    return data
