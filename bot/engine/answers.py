@@ -89,7 +89,8 @@ def parse_number(text: str, question: Question, *, whole: bool) -> Parsed:
     if value is None:
         return None, Msg("error.integer" if whole else "error.decimal")
     lo, hi = question.min, question.max
-    if (lo is not None and value < Decimal(str(lo))) or (hi is not None and value > Decimal(str(hi))):
+    too_low = lo is not None and value < Decimal(str(lo))
+    if too_low or (hi is not None and value > Decimal(str(hi))):
         return None, Msg("error.number_range", min=_show(lo), max=_show(hi))
     if whole:
         return int(value), None

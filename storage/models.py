@@ -1,0 +1,202 @@
+"""The tables. Each aggregate is one class; relations are by id, loaded explicitly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.types import JsonDoc, UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime(),
+        dict[str, Any]: JsonDoc,
+    }
+
+
+class OrgUnit(Base):
+    """A union unit at any level; the tree is generic (DOMAIN.md: levels keep changing)."""
+
+    __tablename__ = "org_unit"
+    __table_args__ = (
+        # varchar_pattern_ops lets PostgreSQL serve "path LIKE '/1/4/%'" from the index.
+        Index("ix_org_unit_path", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    level: Mapped[str] = mapped_column(String(100), default="")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    # Materialised path "/1/4/17/" so a subtree is one indexed LIKE, not a recursive walk.
+    path: Mapped[str] = mapped_column(String(1000), default="/")
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime]
+
+
+class ChannelIdentity(Base):
+    """One messenger account (``telegram:123``, ``zalo:abc``, ``console:demo``)."""
+
+    __tablename__ = "channel_identity"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # Where replies go; for private chats the same as external_id.
+    address: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    unreachable_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class Membership(Base):
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", "role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # chair | official
+    invite_id: Mapped[int | None] = mapped_column(ForeignKey("invite.id"))
+    created_at: Mapped[datetime]
+
+
+class Invite(Base):
+    __tablename__ = "invite"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    """A person's one open draft (or none): the engine session plus the host's own state."""
+
+    __tablename__ = "conversation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identity.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
+    form_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[dict[str, Any] | None]
+    started_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class Report(Base):
+    __tablename__ = "report"
+    __table_args__ = (
+        Index("ix_report_unit_submitted", "unit_id", "submitted_at"),
+        Index("ix_report_form_period", "form_id", "period"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identity.id"))
+    form_id: Mapped[str] = mapped_column(String(64))
+    form_version: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    severity: Mapped[str | None] = mapped_column(String(64), index=True)
+    answers: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    submitted_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RefCounter(Base):
+    """Per-year sequence behind reference numbers like BC-2026-000123."""
+
+    __tablename__ = "ref_counter"
+    prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessedEvent(Base):
+    """Inbound event ids already applied; written in the same transaction as their effects."""
+
+    __tablename__ = "processed_event"
+    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(128))
+    processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identity.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16), default="reply")
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class Fire(Base):
+    """A durable timer: due_at, what to do, and a version so a stale claim loses."""
+
+    __tablename__ = "fire"
+    __table_args__ = (
+        UniqueConstraint("kind", "target"),
+        Index("ix_fire_due", "status", "due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(128))
+    due_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_actor_action_at", "actor_identity_id", "action", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    actor_identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identity.id"))
+    actor_label: Mapped[str] = mapped_column(String(100), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

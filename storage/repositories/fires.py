@@ -1,0 +1,77 @@
+"""Durable timers. A fire is claimed by bumping its version, so it runs once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import is_postgres, upsert
+from storage.models import Fire
+
+
+class Fires:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def schedule(
+        self, kind: str, target: str, due_at: datetime, now: datetime, payload: dict[str, Any]
+    ) -> None:
+        """Set the timer of this kind for this target, moving it if it exists."""
+        stmt = upsert(self.s, Fire.__table__).values(
+            kind=kind,
+            target=target,
+            due_at=due_at,
+            version=0,
+            status="pending",
+            payload=payload,
+            created_at=now,
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["kind", "target"],
+            set_={
+                "due_at": due_at,
+                "status": "pending",
+                "payload": payload,
+                "version": Fire.__table__.c.version + 1,
+                "fired_at": None,
+            },
+        )
+        await self.s.execute(stmt)
+
+    async def cancel_target(self, target: str) -> None:
+        await self.s.execute(
+            update(Fire)
+            .where(Fire.target == target, Fire.status == "pending")
+            .values(status="cancelled", version=Fire.version + 1)
+        )
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Fire]:
+        stmt = (
+            select(Fire)
+            .where(Fire.status == "pending", Fire.due_at <= now)
+            .order_by(Fire.due_at, Fire.id)
+            .limit(limit)
+        )
+        if is_postgres(self.s):
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.s.scalars(stmt)).all()
+
+    async def claim(self, fire_id: int, version: int, now: datetime) -> bool:
+        """Mark done if nobody moved or ran it since it was read; False means skip it."""
+        result = await self.s.execute(
+            update(Fire)
+            .where(Fire.id == fire_id, Fire.version == version, Fire.status == "pending")
+            .values(status="done", version=Fire.version + 1, fired_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pending_for(self, target: str) -> Sequence[Fire]:
+        return (
+            await self.s.scalars(
+                select(Fire).where(Fire.target == target, Fire.status == "pending")
+            )
+        ).all()

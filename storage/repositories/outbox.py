@@ -1,0 +1,104 @@
+"""Outbound messages: written with the state change, sent by the worker after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import is_postgres, upsert
+from storage.models import OutboxMessage
+
+PRIORITY = {"alert": 0, "reply": 1, "reminder": 2, "digest": 3}
+
+
+class Outbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def enqueue(
+        self,
+        *,
+        identity_id: int,
+        channel: str,
+        address: str,
+        payload: dict[str, Any],
+        now: datetime,
+        kind: str = "reply",
+        dedupe_key: str | None = None,
+    ) -> None:
+        values = {
+            "identity_id": identity_id,
+            "channel": channel,
+            "address": address,
+            "kind": kind,
+            "priority": PRIORITY.get(kind, 1),
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "dedupe_key": dedupe_key,
+            "created_at": now,
+        }
+        stmt = upsert(self.s, OutboxMessage.__table__).values(**values)
+        if dedupe_key is not None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        await self.s.execute(stmt)
+
+    async def claim(self, now: datetime, limit: int, lease: timedelta) -> Sequence[OutboxMessage]:
+        """Lease due messages so no other worker sends them; expired leases are retaken."""
+        due = and_(
+            OutboxMessage.next_attempt_at <= now,
+            or_(
+                OutboxMessage.status == "pending",
+                and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+            ),
+        )
+        pick = (
+            select(OutboxMessage.id)
+            .where(due)
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .limit(limit)
+        )
+        if is_postgres(self.s):
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list((await self.s.scalars(pick)).all())
+        if not ids:
+            return []
+        await self.s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        )
+        rows = await self.s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .order_by(OutboxMessage.priority, OutboxMessage.id)
+            .execution_options(populate_existing=True)
+        )
+        return rows.all()
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        await self._set(message_id, status="sent", sent_at=now, lease_until=None)
+
+    async def retry_at(self, message_id: int, when: datetime, error: str) -> None:
+        await self._set(
+            message_id, status="pending", next_attempt_at=when, lease_until=None, last_error=error
+        )
+
+    async def dead_letter(self, message_id: int, error: str) -> None:
+        await self._set(message_id, status="dead", lease_until=None, last_error=error)
+
+    async def _set(self, message_id: int, **values: Any) -> None:
+        await self.s.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        )
+
+    async def pending_count(self) -> int:
+        rows = await self.s.scalars(
+            select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")))
+        )
+        return len(rows.all())

@@ -1,0 +1,106 @@
+"""People, their messenger identities, and their roles on units."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import upsert
+from storage.models import ChannelIdentity, Membership, OrgUnit, Person
+
+
+class People:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def lock(self, person_id: int) -> Person:
+        """Load and lock the person: one person's events are applied one at a time."""
+        person = await self.s.scalar(
+            select(Person).where(Person.id == person_id).with_for_update()
+        )
+        if person is None:
+            raise LookupError(person_id)
+        return person
+
+    async def set_language(self, person_id: int, language: str) -> None:
+        await self.s.execute(
+            update(Person).where(Person.id == person_id).values(language=language)
+        )
+
+
+class Identities:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get_or_create(
+        self, channel: str, external_id: str, address: str, display_name: str, now: datetime
+    ) -> ChannelIdentity:
+        found = await self._find(channel, external_id)
+        if found is not None:
+            return found
+        person_id = await self.s.scalar(
+            insert(Person)
+            .values(display_name=display_name[:200], created_at=now)
+            .returning(Person.id)
+        )
+        stmt = upsert(self.s, ChannelIdentity.__table__).values(
+            channel=channel,
+            external_id=external_id,
+            person_id=person_id,
+            address=address,
+            display_name=display_name[:200],
+            created_at=now,
+        )
+        stmt = stmt.on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        await self.s.execute(stmt)
+        created = await self._find(channel, external_id)
+        assert created is not None
+        return created
+
+    async def _find(self, channel: str, external_id: str) -> ChannelIdentity | None:
+        return await self.s.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+            )
+        )
+
+    async def get(self, identity_id: int) -> ChannelIdentity | None:
+        return await self.s.get(ChannelIdentity, identity_id)
+
+    async def for_person(self, person_id: int) -> Sequence[ChannelIdentity]:
+        return (
+            await self.s.scalars(
+                select(ChannelIdentity)
+                .where(ChannelIdentity.person_id == person_id)
+                .order_by(ChannelIdentity.id)
+            )
+        ).all()
+
+
+class Memberships:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def of_person(self, person_id: int) -> Sequence[tuple[Membership, OrgUnit]]:
+        rows = await self.s.execute(
+            select(Membership, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .where(Membership.person_id == person_id)
+            .order_by(Membership.id)
+        )
+        return [(m, u) for m, u in rows.tuples().all()]
+
+    async def add(
+        self, person_id: int, unit_id: int, role: str, invite_id: int | None, now: datetime
+    ) -> bool:
+        """Grant the role; False when the person already had it."""
+        stmt = upsert(self.s, Membership.__table__).values(
+            person_id=person_id, unit_id=unit_id, role=role, invite_id=invite_id, created_at=now
+        )
+        result = await self.s.execute(
+            stmt.on_conflict_do_nothing(index_elements=["person_id", "unit_id", "role"])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

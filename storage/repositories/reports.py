@@ -1,0 +1,78 @@
+"""Stored reports and their reference numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import upsert
+from storage.models import RefCounter, Report
+
+
+class Reports:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def next_number(self, prefix: str, year: int) -> int:
+        """The next number of this prefix and year; the row lock serialises concurrent filers."""
+        stmt = upsert(self.s, RefCounter.__table__).values(prefix=prefix, year=year, value=0)
+        await self.s.execute(stmt.on_conflict_do_nothing(index_elements=["prefix", "year"]))
+        value = await self.s.scalar(
+            update(RefCounter)
+            .where(RefCounter.prefix == prefix, RefCounter.year == year)
+            .values(value=RefCounter.value + 1)
+            .returning(RefCounter.value)
+        )
+        return int(value or 0)
+
+    async def add(
+        self,
+        *,
+        ref: str,
+        unit_id: int,
+        person_id: int,
+        identity_id: int | None,
+        form_id: str,
+        form_version: int,
+        period: str,
+        category: str | None,
+        severity: str | None,
+        answers: dict[str, Any],
+        submitted_at: datetime,
+    ) -> Report:
+        report = Report(
+            ref=ref,
+            unit_id=unit_id,
+            person_id=person_id,
+            identity_id=identity_id,
+            form_id=form_id,
+            form_version=form_version,
+            period=period,
+            category=category,
+            severity=severity,
+            answers=answers,
+            status="submitted",
+            submitted_at=submitted_at,
+        )
+        self.s.add(report)
+        await self.s.flush()
+        return report
+
+    async def by_ref(self, ref: str) -> Report | None:
+        return await self.s.scalar(select(Report).where(Report.ref == ref))
+
+    async def recent_for_units(self, unit_ids: Sequence[int], limit: int) -> Sequence[Report]:
+        if not unit_ids:
+            return []
+        return (
+            await self.s.scalars(
+                select(Report)
+                .where(Report.unit_id.in_(unit_ids))
+                .order_by(Report.submitted_at.desc(), Report.id.desc())
+                .limit(limit)
+            )
+        ).all()
