@@ -49,7 +49,9 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if self.session.in_transaction():
+            # On error, roll back explicitly; otherwise close() alone discards uncommitted work
+            # but leaves what was read usable (a rollback would expire it).
+            if exc_type is not None and self.session.in_transaction():
                 await self.session.rollback()
         finally:
             await self.session.close()

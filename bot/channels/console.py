@@ -1,0 +1,69 @@
+"""The console channel: a terminal chat over the same stack (demo, tests, transcripts)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from pathlib import Path
+from typing import TextIO
+
+from bot.channels.base import SENT, Attachment, InboundEvent, OutboundMessage, SendResult
+
+NAME = "console"
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+
+
+def render_text(message: OutboundMessage) -> str:
+    """Plain-text layout shared by text-only channels: choices numbered, hints below."""
+    lines = [message.text]
+    if message.choices:
+        lines.extend(f"  {i}. {o.label}" for i, o in enumerate(message.choices, 1))
+    if message.number_hint:
+        lines.append(message.number_hint)
+    if message.footer:
+        lines.append(message.footer)
+    return "\n".join(lines)
+
+
+class ConsoleChannel:
+    name = NAME
+
+    def __init__(self, out: TextIO, me: str | None = None) -> None:
+        self.out = out
+        self.me = me
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        # Messages to other console identities (officials, say) are marked with their address.
+        header = "" if self.me in (None, address) else f"[-> {address}]\n"
+        self.out.write(header + render_text(message) + "\n\n")
+        self.out.flush()
+        return SENT
+
+
+class ConsoleInput:
+    """Turns typed lines into inbound events; ``@path`` attaches a file."""
+
+    def __init__(self, identity: str, display_name: str = "") -> None:
+        self.identity = identity
+        self.display_name = display_name or identity
+        self._ids = itertools.count(1)
+        # Event ids are stored for dedupe, so they must not repeat across runs.
+        self._session = uuid.uuid4().hex[:12]
+
+    def event(self, line: str) -> InboundEvent:
+        text: str | None = line.rstrip("\r\n")
+        attachment = None
+        if text and text.startswith("@") and Path(text[1:].strip()).is_file():
+            path = Path(text[1:].strip())
+            kind = "photo" if path.suffix.lower() in IMAGE_SUFFIXES else "document"
+            attachment = Attachment(kind, str(path.resolve()), path.stat().st_size, path.name)
+            text = None
+        return InboundEvent(
+            channel=NAME,
+            event_id=f"{self._session}-{next(self._ids)}",
+            sender_id=self.identity,
+            chat_id=self.identity,
+            display_name=self.display_name,
+            text=text,
+            attachment=attachment,
+        )

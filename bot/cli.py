@@ -1,0 +1,216 @@
+"""The `tinhhinh` command (also `python -m bot`): the interface administrators script against."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from bot.app import App, build_app
+from bot.channels.console import ConsoleChannel
+from bot.config import Settings
+from bot.console_chat import chat as console_chat
+from bot.engine.messages import Msg
+from bot.i18n import Translator
+from handlers.demo import DEMO_CHAIR, seed_demo
+from handlers.enrolment import InviteError, create_invite
+from handlers.org_import import import_units, read_table
+from storage.migrate import is_up_to_date, upgrade
+
+cli = typer.Typer(help="tinhhinh: situation reports for trade unions", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema", no_args_is_help=True)
+org_cli = typer.Typer(help="The union org tree", no_args_is_help=True)
+invite_cli = typer.Typer(help="Invite codes", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(org_cli, name="org")
+cli.add_typer(invite_cli, name="invite")
+
+T = TypeVar("T")
+
+
+def _say(msg: Msg, *, err: bool = False) -> None:
+    text = Translator.load(default=Settings().default_language).render(None, msg)
+    typer.echo(text, err=err)
+
+
+def _with_app(
+    body: Callable[[App], Awaitable[T]], *, channels: dict[str, Any] | None = None,
+    require_schema: bool = True,
+) -> T:
+    async def run() -> T:
+        app = build_app(Settings(), channels=channels)
+        try:
+            if require_schema and not await is_up_to_date(app.db):
+                _say(Msg("cli.not_migrated"), err=True)
+                raise typer.Exit(2)
+            return await body(app)
+        finally:
+            await app.close()
+
+    return asyncio.run(run())
+
+
+@cli.command()
+def run() -> None:
+    """Run the service; with no messenger configured, chat in this terminal as the demo chair."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    settings = Settings()
+    if settings.has_messenger:
+        _say(Msg("cli.channel_unavailable"), err=True)
+        raise typer.Exit(2)
+
+    async def body(app: App) -> None:
+        async with app.uows() as uow:
+            if await uow.units.count() == 0:
+                await seed_demo(uow, app.clock.now())
+                await uow.commit()
+                _say(Msg("cli.demo_seeded"))
+        _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
+        await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
+
+    _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])})
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+
+    async def body(app: App) -> None:
+        await upgrade(app.db)
+        _say(Msg("cli.db_upgraded"))
+
+    _with_app(body, require_schema=False)
+
+
+@org_cli.command("import")
+def org_import(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Import or update units from CSV or XLSX with columns ma, ten, ma_cap_tren, cap."""
+
+    async def body(app: App) -> int:
+        rows, problem = read_table(file)
+        if problem is not None:
+            _say(problem, err=True)
+            return 1
+        async with app.uows() as uow:
+            result = await import_units(uow, rows, app.clock.now())
+            if result.errors:
+                for error in result.errors:
+                    _say(error, err=True)
+                _say(Msg("org.nothing_imported", count=len(result.errors)), err=True)
+                return 1
+            await uow.commit()
+        _say(Msg("org.imported", added=result.added, updated=result.updated))
+        return 0
+
+    code = _with_app(body)
+    if code:
+        raise typer.Exit(code)
+
+
+@org_cli.command("list")
+def org_list() -> None:
+    """Print the org tree."""
+
+    async def body(app: App) -> None:
+        async with app.uows() as uow:
+            units = list(await uow.units.all())
+        if not units:
+            _say(Msg("org.empty"))
+            return
+        nodes: dict[int, Tree] = {}
+        roots: list[Tree] = []
+        for u in units:  # ordered by path, so parents come first
+            label = f"[bold]{escape(u.code)}[/bold]  {escape(u.name)}"
+            if u.level:
+                label += f"  [dim]({escape(u.level)})[/dim]"
+            parent = nodes.get(u.parent_id) if u.parent_id else None
+            node = parent.add(label) if parent else Tree(label)
+            if parent is None:
+                roots.append(node)
+            nodes[u.id] = node
+        console = Console()
+        for root in roots:
+            console.print(root)
+
+    _with_app(body)
+
+
+@invite_cli.command("create")
+def invite_create(
+    unit: str = typer.Option(..., "--unit", help="Unit code"),
+    role: str = typer.Option(..., "--role", help="chair or official"),
+    uses: int = typer.Option(1, "--uses", help="How many people may redeem it"),
+    days: int | None = typer.Option(None, "--days", help="Days until it expires"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Create an invite code for a unit and role."""
+    settings = Settings()
+
+    async def body(app: App) -> int:
+        async with app.uows() as uow:
+            try:
+                invite = await create_invite(
+                    uow, unit_code=unit, role=role, uses=uses,
+                    days=days or settings.enrolment.default_invite_days,
+                    now=app.clock.now(), created_by="cli",
+                )
+            except InviteError as exc:
+                _say(exc.msg, err=True)
+                return 1
+            await uow.commit()
+        username = settings.telegram.username
+        link = f"https://t.me/{username.lstrip('@')}?start={invite.code}" if username else None
+        expires = invite.expires_at.astimezone(app.tz).isoformat(timespec="minutes")
+        if as_json:
+            typer.echo(json.dumps({
+                "code": invite.code, "telegram_link": link, "unit": invite.unit,
+                "role": invite.role, "expires_at": expires,
+            }, ensure_ascii=False))
+        else:
+            _say(Msg("invite.created", code=invite.code, unit=invite.unit, role=invite.role,
+                     uses=invite.max_uses, expires=expires, link=link or "-"))
+        return 0
+
+    code = _with_app(body)
+    if code:
+        raise typer.Exit(code)
+
+
+@cli.command("chat")
+def chat_command(as_: str = typer.Option(..., "--as", help="Console identity to chat as")) -> None:
+    """Chat with the bot in this terminal; lines can be piped in."""
+
+    async def body(app: App) -> None:
+        await console_chat(app, as_, sys.stdin, sys.stdout)
+
+    _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=as_)})
+
+
+@cli.command()
+def demo() -> None:
+    """Seed a demo province (2 upper-level units, 6 CĐCS, a demo chair) and open a chat."""
+
+    async def body(app: App) -> None:
+        await upgrade(app.db)
+        async with app.uows() as uow:
+            await seed_demo(uow, app.clock.now())
+            await uow.commit()
+        _say(Msg("cli.demo_seeded"))
+        _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
+        await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
+
+    _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])},
+              require_schema=False)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,41 @@
+"""A chat in the terminal over the full stack; piped input makes a transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TextIO
+
+from bot.app import App
+from bot.channels.console import ConsoleInput
+
+
+async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
+    """Read lines until EOF. Piped input is echoed as ``> line`` so output reads as a transcript;
+    at a terminal the fire poller and delivery run in the background for nudges."""
+    interactive = stdin.isatty()
+    source = ConsoleInput(identity)
+    background: list[asyncio.Task[None]] = []
+    if interactive:
+        background = [
+            asyncio.create_task(app.fires.run_forever(app.settings.fire_poll_seconds)),
+            asyncio.create_task(app.delivery.run_forever()),
+        ]
+    try:
+        await app.delivery.drain()
+        while True:
+            if interactive:
+                stdout.write("> ")
+                stdout.flush()
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            if not interactive:
+                stdout.write(f"> {line.rstrip()}\n")
+            await app.inbound.handle(source.event(line))
+            await app.delivery.drain()
+    finally:
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

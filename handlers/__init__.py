@@ -1,0 +1,1 @@
+"""Channel-neutral use cases: inbound dispatch, enrolment, reports, history, timers."""

@@ -1,0 +1,254 @@
+"""Routing one inbound event: commands, enrolment, short host questions, or the draft."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channels.base import InboundEvent, Option, OutboundMessage
+from bot.engine.answers import match_choice
+from bot.engine.commands import ParsedCommand
+from bot.engine.form import Choice
+from bot.engine.inputs import AttachmentInput, ChoiceInput, CommandInput, Input, TextInput
+from bot.engine.messages import Msg
+from bot.engine.session import Session
+from bot.forms import FormCatalog
+from handlers.enrolment import Enrolment, looks_like_code
+from handlers.history import History
+from handlers.reports import ReportFlow, draft_target
+from handlers.turn import Turn
+from storage.models import Conversation, OrgUnit
+
+RAPID_FORM = "bao_cao_nhanh"
+
+
+class Dispatcher:
+    def __init__(
+        self, catalog: FormCatalog, flow: ReportFlow, enrolment: Enrolment, history: History
+    ) -> None:
+        self.catalog = catalog
+        self.flow = flow
+        self.enrolment = enrolment
+        self.history = history
+
+    async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
+        text = event.text
+        cmd = self.catalog.commands.parse(text) if text else None
+        conv = await turn.uow.conversations.of_person(turn.person.id)
+        state: dict[str, Any] = dict(conv.state or {}) if conv else {}
+        session = Session.from_dict(state["session"]) if "session" in state else None
+        pending = state.get("pending")
+
+        if cmd is not None and cmd.name in ("start", "help", "language"):
+            await self._everyone(turn, cmd, conv, session)
+            return
+        if pending is not None and conv is not None:
+            await self._save_pending(turn, conv, session, None)
+            if cmd is None:
+                await self._answer_pending(turn, conv, session, pending, event)
+                return
+        if not await turn.memberships():
+            if text and looks_like_code(text, strict=False):
+                await self.enrolment.redeem(turn, text)
+            else:
+                await turn.say(Msg("enrol.not_enrolled"))
+            return
+        if cmd is not None:
+            await self._command(turn, cmd, conv, session)
+        elif text and self.catalog.commands.is_unknown_slash(text):
+            await turn.say(Msg("command.unknown"))
+            if session:
+                await self.flow.resume(turn, session)
+        elif session is not None and conv is not None:
+            await self.flow.step(turn, conv, session, self._input(event))
+        elif text and looks_like_code(text, strict=True):
+            await self.enrolment.redeem(turn, text)
+        else:
+            await turn.say(Msg("idle.hint"))
+
+    # -- commands -----------------------------------------------------------------------
+    async def _everyone(
+        self, turn: Turn, cmd: ParsedCommand, conv: Conversation | None, session: Session | None
+    ) -> None:
+        if cmd.name == "start" and cmd.arg:
+            await self.enrolment.redeem(turn, cmd.arg)
+        elif cmd.name == "start":
+            await self._welcome(turn)
+        elif cmd.name == "help":
+            await self._help(turn)
+        elif cmd.name == "language":
+            if cmd.arg:
+                key, err = match_choice(cmd.arg, self.catalog.languages)
+                if err is None and key is not None:
+                    await self._set_language(turn, key)
+                else:
+                    await self._ask_pending(turn, conv, session, {"kind": "language"})
+                    return
+            else:
+                await self._ask_pending(turn, conv, session, {"kind": "language"})
+                return
+        if session is not None:
+            await self.flow.resume(turn, session)
+
+    async def _command(
+        self, turn: Turn, cmd: ParsedCommand, conv: Conversation | None, session: Session | None
+    ) -> None:
+        if cmd.name == "report":
+            if session is not None:
+                switch = {"kind": "switch", "form": RAPID_FORM}
+                await self._ask_pending(turn, conv, session, switch)
+            else:
+                await self._start_report(turn, conv, RAPID_FORM)
+        elif cmd.name == "history":
+            await self.history.show(turn)
+            if session is not None:
+                await self.flow.resume(turn, session)
+        elif cmd.name == "cancel":
+            if session is not None and conv is not None:
+                await self.flow.step(turn, conv, session, CommandInput("cancel"))
+            else:
+                await turn.say(Msg("cancel.nothing"))
+
+    async def _start_report(self, turn: Turn, conv: Conversation | None, form_id: str) -> None:
+        units = [unit for m, unit in await turn.memberships() if m.role == "chair"]
+        if not units:
+            await turn.say(Msg("report.chairs_only"))
+        elif len(units) == 1:
+            await self.flow.start(turn, form_id, units[0])
+        else:
+            pending = {"kind": "unit", "form": form_id, "units": [u.id for u in units]}
+            await self._ask_pending(turn, conv, None, pending)
+
+    # -- short host questions (language, switch drafts, which unit) ------------------------
+    def _pending_choices(self, pending: dict[str, Any], units: list[OrgUnit]) -> list[Choice]:
+        if pending["kind"] == "language":
+            return list(self.catalog.languages)
+        if pending["kind"] == "switch":
+            return list(self.catalog.draft_switch)
+        return [Choice(str(u.id), {"vi": u.name}, (u.code,)) for u in units]
+
+    async def _ask_pending(
+        self,
+        turn: Turn,
+        conv: Conversation | None,
+        session: Session | None,
+        pending: dict[str, Any],
+        error: Msg | None = None,
+    ) -> None:
+        units = await self._pending_units(turn, pending)
+        choices = self._pending_choices(pending, units)
+        lines = [turn.t(error)] if error else []
+        lines.append(turn.t(Msg(f"pending.{pending['kind']}")))
+        await turn.reply(
+            OutboundMessage(
+                text="\n".join(lines),
+                choices=tuple(Option(c.key, c.text(turn.lang)) for c in choices),
+                version=session.version if session else 0,
+                number_hint=turn.t(Msg("ask.number_hint", count=len(choices))),
+            )
+        )
+        if conv is None:
+            conv = await turn.uow.conversations.save(
+                turn.person.id, identity_id=turn.identity.id, unit_id=None, form_id=None,
+                state=None, now=turn.now,
+            )
+        await self._save_pending(turn, conv, session, pending)
+
+    async def _answer_pending(
+        self,
+        turn: Turn,
+        conv: Conversation,
+        session: Session | None,
+        pending: dict[str, Any],
+        event: InboundEvent,
+    ) -> None:
+        units = await self._pending_units(turn, pending)
+        choices = self._pending_choices(pending, units)
+        key: str | None = None
+        error: Msg | None = Msg("error.choice_unknown", count=len(choices))
+        if event.choice is not None:
+            key = event.choice[1] if event.choice[1] in {c.key for c in choices} else None
+        elif event.text is not None:
+            key, error = match_choice(event.text, choices)
+        if key is None:
+            await self._ask_pending(turn, conv, session, pending, error)
+            return
+        kind = pending["kind"]
+        if kind == "language":
+            await self._set_language(turn, key)
+            if session is not None:
+                await self.flow.resume(turn, session)
+        elif kind == "switch" and key == "tiep_tuc" and session is not None:
+            await self.flow.resume(turn, session)
+        elif kind == "switch":
+            await turn.uow.fires.cancel_target(draft_target(conv.id))
+            await turn.say(Msg("draft.discarded"))
+            await self._start_report(turn, conv, pending["form"])
+        elif kind == "unit":
+            unit = next(u for u in units if str(u.id) == key)
+            await self.flow.start(turn, pending["form"], unit)
+
+    async def _pending_units(self, turn: Turn, pending: dict[str, Any]) -> list[OrgUnit]:
+        if pending["kind"] != "unit":
+            return []
+        ids = set(pending["units"])
+        return [u for m, u in await turn.memberships() if m.role == "chair" and u.id in ids]
+
+    async def _save_pending(
+        self,
+        turn: Turn,
+        conv: Conversation,
+        session: Session | None,
+        pending: dict[str, Any] | None,
+    ) -> None:
+        state: dict[str, Any] = {}
+        if session is not None:
+            state["session"] = session.to_dict()
+        if pending is not None:
+            state["pending"] = pending
+        await turn.uow.conversations.save(
+            turn.person.id,
+            identity_id=turn.identity.id,
+            unit_id=conv.unit_id if session else None,
+            form_id=conv.form_id if session else None,
+            state=state or None,
+            now=turn.now,
+        )
+
+    # -- small answers ------------------------------------------------------------------
+    async def _set_language(self, turn: Turn, lang: str) -> None:
+        await turn.uow.people.set_language(turn.person.id, lang)
+        turn.person.language = lang
+        await turn.say(Msg("language.set"))
+
+    async def _welcome(self, turn: Turn) -> None:
+        members = await turn.memberships()
+        if not members:
+            await turn.say(Msg("welcome.guest"))
+            return
+        roles = ", ".join(
+            turn.t(Msg("welcome.role_line", role=turn.t(Msg(f"role.{m.role}")), unit=u.name))
+            for m, u in members
+        )
+        await turn.say(Msg("welcome.member", roles=roles))
+        await self._help(turn)
+
+    async def _help(self, turn: Turn) -> None:
+        members = await turn.memberships()
+        if not members:
+            await turn.say(Msg("help.guest"))
+        elif any(m.role == "chair" for m, _ in members):
+            await turn.say(Msg("help.chair"))
+        else:
+            await turn.say(Msg("help.official"))
+
+    def _input(self, event: InboundEvent) -> Input:
+        if event.choice is not None:
+            return ChoiceInput(event.choice[1], event.choice[0])
+        if event.attachment is not None:
+            a = event.attachment
+            return AttachmentInput(a.kind, a.ref, a.size, a.name, a.mime)
+        text = event.text or ""
+        nav = self.catalog.navigation.parse(text)
+        if nav is not None:
+            return CommandInput(nav.name)  # type: ignore[arg-type]
+        return TextInput(text)

@@ -1,0 +1,149 @@
+"""Invites: creating codes for a unit and role, and redeeming them in the chat."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.engine.messages import Msg
+from handlers.turn import Turn
+from storage.uow import UnitOfWork
+
+# No 0/O, 1/I/L: codes are read aloud and copied by hand from paper.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+ROLES = ("chair", "official")
+_SHAPE = re.compile(r"^[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}$")
+
+
+class InviteError(ValueError):
+    """Bad arguments to `invite create`; the message key explains which."""
+
+    def __init__(self, msg: Msg) -> None:
+        super().__init__(msg.key)
+        self.msg = msg
+
+
+@dataclass(frozen=True)
+class CreatedInvite:
+    code: str
+    unit: str
+    role: str
+    max_uses: int
+    expires_at: datetime
+
+
+def new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        digits = sum(ch.isdigit() for ch in code)
+        # At least two digits and two letters, so a code never reads like a word.
+        if 2 <= digits <= CODE_LENGTH - 2:
+            return code
+
+
+def normalise_code(text: str) -> str:
+    return re.sub(r"[\s-]", "", text).upper()
+
+
+def looks_like_code(text: str, *, strict: bool) -> bool:
+    """Code-shaped text. ``strict`` (for enrolled people) also wants letters and digits."""
+    raw = text.strip()
+    if not _SHAPE.match(raw):
+        return False
+    if not strict:
+        return True
+    code = normalise_code(raw)
+    return any(c.isdigit() for c in code) and any(c.isalpha() for c in code)
+
+
+async def create_invite(
+    uow: UnitOfWork,
+    *,
+    unit_code: str,
+    role: str,
+    uses: int,
+    days: int,
+    now: datetime,
+    created_by: str,
+) -> CreatedInvite:
+    if role not in ROLES:
+        raise InviteError(Msg("invite.bad_role"))
+    if uses < 1 or days < 1:
+        raise InviteError(Msg("invite.bad_numbers"))
+    unit = await uow.units.by_code(unit_code)
+    if unit is None:
+        raise InviteError(Msg("invite.unknown_unit", code=unit_code))
+    code = new_code()
+    while await uow.invites.exists(code):
+        code = new_code()
+    invite = await uow.invites.create(
+        code, unit.id, role, uses, now + timedelta(days=days), created_by, now
+    )
+    await uow.audit.write(
+        "invite.created",
+        now,
+        subject=code,
+        details={"unit": unit.code, "role": role, "uses": uses, "days": days},
+        label=created_by,
+    )
+    return CreatedInvite(code, unit.code, role, uses, invite.expires_at)
+
+
+class Enrolment:
+    def __init__(self, wrong_codes_per_hour: int) -> None:
+        self.limit = wrong_codes_per_hour
+
+    async def redeem(self, turn: Turn, text: str) -> bool:
+        """Try a code; True when the person gained a role."""
+        uow, now = turn.uow, turn.now
+        failures = await uow.audit.count_since(
+            turn.identity.id, "invite.failed", now - timedelta(hours=1)
+        )
+        if failures >= self.limit:
+            await turn.say(Msg("invite.rate_limited", limit=self.limit))
+            return False
+        code = normalise_code(text)
+        invite = await uow.invites.lock_by_code(code) if len(code) == CODE_LENGTH else None
+        problem: str | None = None
+        if invite is None:
+            problem = "invite.wrong"
+        elif invite.expires_at <= now:
+            problem = "invite.expired"
+        elif invite.uses >= invite.max_uses:
+            problem = "invite.used_up"
+        if problem is not None or invite is None:
+            await uow.audit.write(
+                "invite.failed",
+                now,
+                subject=code[:16],
+                details={"reason": problem},
+                person_id=turn.person.id,
+                identity_id=turn.identity.id,
+            )
+            left = self.limit - failures - 1
+            await turn.say(Msg(problem or "invite.wrong", left=max(left, 0)))
+            return False
+        unit = await uow.units.get(invite.unit_id)
+        assert unit is not None
+        role_name = turn.t(Msg(f"role.{invite.role}"))
+        added = await uow.memberships.add(turn.person.id, unit.id, invite.role, invite.id, now)
+        if not added:
+            await turn.say(Msg("invite.already_member", unit=unit.name, role=role_name))
+            return False
+        await uow.invites.use(invite.id)
+        await uow.audit.write(
+            "invite.redeemed",
+            now,
+            subject=code,
+            details={"unit": unit.code, "role": invite.role},
+            person_id=turn.person.id,
+            identity_id=turn.identity.id,
+        )
+        await turn.memberships(fresh=True)
+        next_step = "invite.next_chair" if invite.role == "chair" else "invite.next_official"
+        await turn.say(Msg("invite.welcome", unit=unit.name, role=role_name))
+        await turn.say(Msg(next_step))
+        return True

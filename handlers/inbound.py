@@ -1,0 +1,86 @@
+"""The inbound path: dedupe, load and lock the person, dispatch, commit once.
+
+The processed-event row, the state change and the outbox rows share one transaction, so a
+messenger's repeat delivery, or a crash before commit, can neither lose nor double a step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.channels.base import InboundEvent
+from bot.clock import Clock
+from bot.engine.messages import Msg
+from bot.i18n import Translator
+from handlers.dispatch import Dispatcher
+from handlers.turn import Turn
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class InboundHandler:
+    def __init__(
+        self,
+        uows: Callable[[], UnitOfWork],
+        clock: Clock,
+        dispatcher: Dispatcher,
+        translator: Translator,
+        tz: ZoneInfo,
+        default_language: str,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.uows = uows
+        self.clock = clock
+        self.dispatcher = dispatcher
+        self.translator = translator
+        self.tz = tz
+        self.default_language = default_language
+        self.on_commit = on_commit
+
+    async def handle(self, event: InboundEvent) -> bool:
+        """Apply one event; False when it had been applied already."""
+        try:
+            applied = await self._apply(event, fail=False)
+        except IntegrityError:
+            # Most likely the same event committed concurrently; check before apologising.
+            if await self._seen(event):
+                return False
+            log.exception("inbound %s/%s failed", event.channel, event.event_id)
+            applied = await self._apply(event, fail=True)
+        except Exception:
+            log.exception("inbound %s/%s failed", event.channel, event.event_id)
+            applied = await self._apply(event, fail=True)
+        if applied:
+            self.on_commit()
+        return applied
+
+    async def _apply(self, event: InboundEvent, *, fail: bool) -> bool:
+        now = self.clock.now()
+        async with self.uows() as uow:
+            if await uow.events.seen(event.channel, event.event_id):
+                return False
+            identity = await uow.identities.get_or_create(
+                event.channel, event.sender_id, event.chat_id, event.display_name, now
+            )
+            person = await uow.people.lock(identity.person_id)
+            # A duplicate may have committed while we waited for the person's lock.
+            if await uow.events.seen(event.channel, event.event_id):
+                return False
+            turn = Turn(uow, identity, person, now, self.tz, self.translator,
+                        self.default_language)
+            if fail:
+                await turn.say(Msg("error.internal"))
+            else:
+                await self.dispatcher.dispatch(turn, event)
+            await uow.events.record(event.channel, event.event_id, now)
+            await uow.commit()
+        return True
+
+    async def _seen(self, event: InboundEvent) -> bool:
+        async with self.uows() as uow:
+            return await uow.events.seen(event.channel, event.event_id)

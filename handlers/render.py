@@ -1,0 +1,159 @@
+"""Turning engine effects into neutral outbound messages in the person's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.channels.base import Option, OutboundMessage
+from bot.engine import effects as fx
+from bot.engine.conversation import Engine
+from bot.engine.form import Choice, Form, Question
+from bot.engine.messages import Msg
+from bot.engine.session import Session
+from bot.i18n import Translator
+
+
+class Renderer:
+    def __init__(self, translator: Translator, engine: Engine, tz: ZoneInfo) -> None:
+        self.tr = translator
+        self.engine = engine
+        self.tz = tz
+
+    def effect(self, lang: str, session: Session, effect: fx.Effect) -> OutboundMessage | None:
+        form = self.engine.forms[session.form_id]
+        if isinstance(effect, fx.Ask):
+            return self.ask(lang, form, session, form.question(effect.question), effect.error)
+        if isinstance(effect, fx.Confirm):
+            return self.confirm(lang, form, session, effect.version, effect.error)
+        if isinstance(effect, fx.PickEdit):
+            return self.pick_edit(lang, form, session, effect.version, effect.error)
+        if isinstance(effect, fx.Say):
+            return OutboundMessage(self.tr.render(lang, effect.message))
+        return None
+
+    def ask(
+        self, lang: str, form: Form, session: Session, q: Question, error: Msg | None
+    ) -> OutboundMessage:
+        t = self.tr.text
+        lines = [self.tr.render(lang, error)] if error else []
+        # The question's place among those that apply to these answers: stable under edits.
+        applicable = [x.key for x in form.questions if x.relevant is None
+                      or x.relevant.holds(session.answers) or x.key == q.key]
+        number = applicable.index(q.key) + 1
+        title = t(lang, "ask.heading", number=number, question=q.text(lang))
+        if not q.required:
+            title += " " + t(lang, "ask.optional")
+        lines.append(title)
+        hint = self._type_hint(lang, q)
+        if hint:
+            lines.append(hint)
+        if q.type == "multi_choice" and session.selection:
+            picked = ", ".join(_label(q.choices, k, lang) for k in session.selection)
+            lines.append(t(lang, "ask.selected", items=picked))
+        if q.type == "attachments" and session.answers.get(q.key):
+            lines.append(t(lang, "ask.attached", count=len(session.answers[q.key])))
+        actions = ["back"] if session.history or session.editing else []
+        if not q.required:
+            actions.append("skip")
+        if q.type in ("multi_choice", "attachments"):
+            actions.append("done")
+        actions.append("cancel")
+        choices = tuple(Option(c.key, c.text(lang)) for c in q.choices) if q.has_choices else ()
+        number_hint = None
+        if choices:
+            key = "ask.number_hint_multi" if q.type == "multi_choice" else "ask.number_hint"
+            number_hint = t(lang, key, count=len(choices))
+        return OutboundMessage(
+            text="\n".join(lines),
+            choices=choices,
+            version=session.version,
+            multi=q.type == "multi_choice",
+            actions=self._actions(lang, actions),
+            number_hint=number_hint,
+            footer=self._footer(lang, actions),
+        )
+
+    def confirm(
+        self, lang: str, form: Form, session: Session, version: int, error: Msg | None
+    ) -> OutboundMessage:
+        lines = [self.tr.render(lang, error)] if error else []
+        lines.append(self.tr.text(lang, "confirm.heading", form=form.title_text(lang)))
+        for i, q in enumerate(self.engine.card_questions(session), 1):
+            value = self.value(lang, q, session.answers.get(q.key))
+            lines.append(f"{i}) {q.text(lang).rstrip('?: ')}: {value}")
+        choices = tuple(Option(c.key, c.text(lang)) for c in self.engine.common.confirm)
+        return OutboundMessage(
+            text="\n".join(lines),
+            choices=choices,
+            version=version,
+            number_hint=self.tr.text(lang, "confirm.hint"),
+        )
+
+    def pick_edit(
+        self, lang: str, form: Form, session: Session, version: int, error: Msg | None
+    ) -> OutboundMessage:
+        lines = [self.tr.render(lang, error)] if error else []
+        lines.append(self.tr.text(lang, "edit.heading"))
+        questions = self.engine.card_questions(session)
+        return OutboundMessage(
+            text="\n".join(lines),
+            choices=tuple(Option(q.key, q.text(lang)) for q in questions),
+            version=version,
+            actions=self._actions(lang, ["back"]),
+            number_hint=self.tr.text(lang, "ask.number_hint", count=len(questions)),
+            footer=self._footer(lang, ["back"]),
+        )
+
+    def value(self, lang: str, q: Question, value: Any) -> str:
+        """An answer as a person reads it: labels, local number and date formats."""
+        t = self.tr.text
+        if value is None or value == [] or value == "":
+            return t(lang, "card.skipped")
+        if q.type in ("choice", "yes_no"):
+            key = ("co" if value else "khong") if q.type == "yes_no" else value
+            return _label(q.choices, key, lang)
+        if q.type == "multi_choice":
+            return ", ".join(_label(q.choices, k, lang) for k in value)
+        if q.type == "integer":
+            return f"{int(value):,}".replace(",", ".")
+        if q.type == "decimal":
+            return str(value).replace(".", ",")
+        if q.type == "date":
+            y, m, d = str(value).split("-")
+            return f"{d}/{m}/{y}"
+        if q.type == "attachments":
+            return t(lang, "card.attachments", count=len(value))
+        return str(value)
+
+    def _type_hint(self, lang: str, q: Question) -> str | None:
+        t = self.tr.text
+        if q.type in ("integer", "decimal") and q.min is not None and q.max is not None:
+            return t(lang, "hint.number_range", min=_num(q.min), max=_num(q.max))
+        if q.type in ("integer", "decimal"):
+            return t(lang, "hint.number")
+        if q.type == "text" and q.min_length and q.max_length:
+            return t(lang, "hint.text_range", min=q.min_length, max=q.max_length)
+        if q.type == "text" and q.max_length:
+            return t(lang, "hint.text_max", max=q.max_length)
+        if q.type == "date":
+            return t(lang, "hint.date")
+        if q.type == "attachments":
+            return t(lang, "hint.attachments")
+        return None
+
+    def _actions(self, lang: str, names: Sequence[str]) -> tuple[Option, ...]:
+        return tuple(Option(n, self.tr.text(lang, f"action.{n}")) for n in names)
+
+    def _footer(self, lang: str, names: Sequence[str]) -> str:
+        words = " · ".join(self.tr.text(lang, f"action.{n}") for n in names)
+        return self.tr.text(lang, "ask.footer", words=words)
+
+
+def _label(choices: Sequence[Choice], key: str, lang: str) -> str:
+    return next((c.text(lang) for c in choices if c.key == key), key)
+
+
+def _num(value: float) -> str:
+    return f"{int(value):,}".replace(",", ".") if float(value).is_integer() else str(value)

@@ -1,0 +1,113 @@
+"""Filing a report: starting a draft, stepping it, and applying the engine's effects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.engine import effects as fx
+from bot.engine.conversation import Engine, Outcome
+from bot.engine.inputs import Input
+from bot.engine.messages import Msg
+from bot.engine.session import Session
+from handlers.render import Renderer
+from handlers.turn import Turn
+from storage.models import Conversation, OrgUnit
+
+REF_PREFIX = {"bao_cao_nhanh": "BC"}
+
+
+def draft_target(conversation_id: int) -> str:
+    return f"conversation:{conversation_id}"
+
+
+class ReportFlow:
+    def __init__(self, engine: Engine, renderer: Renderer) -> None:
+        self.engine = engine
+        self.renderer = renderer
+
+    async def start(self, turn: Turn, form_id: str, unit: OrgUnit) -> None:
+        conv = await turn.uow.conversations.save(
+            turn.person.id,
+            identity_id=turn.identity.id,
+            unit_id=unit.id,
+            form_id=form_id,
+            state=None,
+            now=turn.now,
+        )
+        outcome = self.engine.start(form_id)
+        await turn.say(Msg("report.started", form=self.engine.forms[form_id].title_text(turn.lang),
+                           unit=unit.name))
+        await self.apply(turn, conv, outcome)
+
+    async def step(self, turn: Turn, conv: Conversation, session: Session, inp: Input) -> None:
+        outcome = self.engine.step(session, inp, today=turn.local_now.date())
+        await self.apply(turn, conv, outcome)
+
+    async def resume(self, turn: Turn, session: Session) -> None:
+        """Show the draft's current question again (after an aside such as /lichsu)."""
+        message = self.renderer.effect(turn.lang, session, self.engine.current(session))
+        if message is not None:
+            await turn.reply(message)
+
+    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> None:
+        uow = turn.uow
+        target = draft_target(conv.id)
+        before = conv.state.get("session") if conv.state else None
+        session = outcome.session or (Session.from_dict(before) if before else None)
+        for effect in outcome.effects:
+            if isinstance(effect, fx.Submitted):
+                await self._store(turn, conv, effect)
+            elif isinstance(effect, fx.ScheduleFire):
+                await uow.fires.schedule(
+                    effect.kind, target, turn.now + effect.after, turn.now, {}
+                )
+            elif isinstance(effect, fx.CancelFires):
+                await uow.fires.cancel_target(target)
+            elif session is not None:
+                message = self.renderer.effect(turn.lang, session, effect)
+                if message is not None:
+                    await turn.reply(message)
+        ended = any(isinstance(e, fx.Ended) for e in outcome.effects)
+        state: dict[str, Any] | None = None
+        if outcome.session is not None and not ended:
+            state = {"session": outcome.session.to_dict()}
+        await uow.conversations.save(
+            turn.person.id,
+            identity_id=turn.identity.id,
+            unit_id=conv.unit_id if state else None,
+            form_id=conv.form_id if state else None,
+            state=state,
+            now=turn.now,
+        )
+
+    async def _store(self, turn: Turn, conv: Conversation, done: fx.Submitted) -> None:
+        form = self.engine.forms[done.form_id]
+        local = turn.local_now
+        prefix = REF_PREFIX.get(form.id, "BC")
+        number = await turn.uow.reports.next_number(prefix, local.year)
+        ref = f"{prefix}-{local.year}-{number:06d}"
+        category_key, severity_key = form.index.get("category"), form.index.get("severity")
+        assert conv.unit_id is not None
+        await turn.uow.reports.add(
+            ref=ref,
+            unit_id=conv.unit_id,
+            person_id=turn.person.id,
+            identity_id=turn.identity.id,
+            form_id=form.id,
+            form_version=done.form_version,
+            period=f"{local:%Y-%m}",
+            category=done.answers.get(category_key) if category_key else None,
+            severity=done.answers.get(severity_key) if severity_key else None,
+            answers=done.answers,
+            submitted_at=turn.now,
+        )
+        await turn.uow.audit.write(
+            "report.submitted",
+            turn.now,
+            subject=ref,
+            person_id=turn.person.id,
+            identity_id=turn.identity.id,
+        )
+        await turn.say(Msg("report.submitted", ref=ref,
+                           time=f"{local:%H:%M %d/%m/%Y}"))
+
