@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from bot.app import App, build_app
 from bot.channels.base import SENT, OutboundMessage, SendResult
@@ -71,11 +73,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     name = f"tinhhinh_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_size=1)
+    def admin() -> AsyncEngine:
+        # One engine per event loop: asyncio.run closes the loop its connections belong to.
+        return create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
     async def create() -> None:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine = admin()
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await engine.dispose()
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
         engine = create_engine(url)
         await upgrade(engine)
@@ -84,16 +92,16 @@ def pg_url() -> Iterator[str]:
     try:
         _run(create())
     except (OSError, ConnectionError) as exc:
-        _run(admin.dispose())
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI and unreachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}")
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
     async def drop() -> None:
-        async with admin.connect() as conn:
+        engine = admin()
+        async with engine.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+        await engine.dispose()
 
     _run(drop())
 

@@ -91,7 +91,7 @@ class Memberships:
             .where(Membership.person_id == person_id)
             .order_by(Membership.id)
         )
-        return [(m, u) for m, u in rows.tuples().all()]
+        return [(m, u) for m, u in rows.all()]
 
     async def add(
         self, person_id: int, unit_id: int, role: str, invite_id: int | None, now: datetime
