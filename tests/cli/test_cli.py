@@ -1,0 +1,135 @@
+"""The `tinhhinh` command as administrators run it: a real subprocess on a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def tinhhinh(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TINHHINH_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    env.pop("TINHHINH_TELEGRAM__TOKEN", None)
+    return subprocess.run(
+        [str(BIN / "tinhhinh"), *args], input=stdin, capture_output=True, text=True, env=env,
+        cwd=db.parent, timeout=120,
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "cli.db"
+    assert tinhhinh(path, "db", "upgrade").returncode == 0
+    return path
+
+
+def write_csv(path: Path, rows: list[str]) -> Path:
+    path.write_text("ma,ten,ma_cap_tren,cap\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = tinhhinh(tmp_path / "empty.db", "run")
+    assert result.returncode == 2
+    assert "tinhhinh db upgrade" in result.stderr
+
+
+def test_import_reports_every_problem_with_row_numbers_and_imports_nothing(
+    db: Path, tmp_path: Path
+) -> None:
+    bad = write_csv(tmp_path / "bad.csv", [
+        "T,Tỉnh,,Tỉnh",
+        "A,Huyện A,T,Huyện",
+        "A,Huyện A lặp,T,Huyện",
+        "B,,T,Huyện",
+        "C,Cơ sở C,KHONGCO,Cơ sở",
+        "X,Vòng X,Y,",
+        "Y,Vòng Y,X,",
+        ",Không mã,T,",
+    ])
+    result = tinhhinh(db, "org", "import", str(bad))
+    assert result.returncode == 1
+    err = result.stderr
+    assert "Dòng 4: mã A trùng với dòng 3." in err
+    assert "Dòng 5: đơn vị B thiếu tên" in err
+    assert "Dòng 6: mã cấp trên KHONGCO của C không tồn tại." in err
+    assert "Dòng 7: vòng lặp cấp trên X → Y → X." in err
+    assert "Dòng 9: thiếu mã đơn vị" in err
+    assert "chưa nhập đơn vị nào" in err
+    assert "Chưa có đơn vị nào" in tinhhinh(db, "org", "list").stdout
+
+
+def test_import_csv_then_xlsx_updates_by_code_without_duplicates(db: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    first = write_csv(tmp_path / "org.csv", ["T,Tỉnh Demo,,Tỉnh", "H,Huyện Một,T,Huyện"])
+    assert "2 đơn vị mới" in tinhhinh(db, "org", "import", str(first)).stdout
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Mã", "Tên", "Mã cấp trên", "Cấp"])
+    sheet.append(["H", "Huyện Một (đổi tên)", "T", "Huyện"])
+    sheet.append(["CS1", "CĐCS Công ty A", "H", "Cơ sở"])
+    book.save(tmp_path / "org.xlsx")
+    result = tinhhinh(db, "org", "import", str(tmp_path / "org.xlsx"))
+    assert "1 đơn vị mới, 1 đơn vị cập nhật" in result.stdout
+    tree = tinhhinh(db, "org", "list").stdout
+    assert tree.count("Huyện Một (đổi tên)") == 1 and "Huyện Một  " not in tree
+    lines = tree.splitlines()
+    assert lines[0].startswith("T") and "H " in lines[1] and "CS1" in lines[2]
+
+
+def test_reimport_can_move_a_unit_and_a_cycle_with_stored_units_is_refused(
+    db: Path, tmp_path: Path
+) -> None:
+    tinhhinh(db, "org", "import", str(write_csv(tmp_path / "a.csv", ["T,T,,", "H,H,T,"])))
+    cyc = tinhhinh(db, "org", "import", str(write_csv(tmp_path / "b.csv", ["T,T,H,"])))
+    assert cyc.returncode == 1 and "vòng lặp" in cyc.stderr
+
+
+def test_invite_create_json(db: Path, tmp_path: Path) -> None:
+    tinhhinh(db, "org", "import", str(write_csv(tmp_path / "a.csv", ["T,T,,", "CS,CS,T,"])))
+    env_user = {"TINHHINH_TELEGRAM__USERNAME": "tinhhinh_bot"}
+    os.environ.update(env_user)
+    try:
+        result = tinhhinh(db, "invite", "create", "--unit", "CS", "--role", "chair", "--json")
+    finally:
+        os.environ.pop("TINHHINH_TELEGRAM__USERNAME")
+    data = json.loads(result.stdout)
+    assert set(data) == {"code", "telegram_link", "unit", "role", "expires_at"}
+    assert len(data["code"]) == 8 and not set(data["code"]) & set("01OIL")
+    assert data["telegram_link"] == f"https://t.me/tinhhinh_bot?start={data['code']}"
+    assert (data["unit"], data["role"]) == ("CS", "chair")
+    bad = tinhhinh(db, "invite", "create", "--unit", "NOPE", "--role", "chair")
+    assert bad.returncode == 1 and "Không có đơn vị mã NOPE" in bad.stderr
+
+
+def test_chat_reads_a_piped_transcript(db: Path) -> None:
+    seeded = tinhhinh(db, "demo", stdin="")
+    assert seeded.returncode == 0
+    result = tinhhinh(db, "chat", "--as", "demo", stdin="/trogiup\n/baocao\n7\n")
+    assert "> /trogiup" in result.stdout and "/baocao – gửi báo cáo nhanh" in result.stdout
+    assert "Câu 2. Bao nhiêu người ngừng việc?" in result.stdout
+
+
+def test_readme_run_command_starts_the_console_bot(tmp_path: Path) -> None:
+    """`make run` on a fresh database: migrates, seeds the demo, answers as the demo chair."""
+    env = {
+        **os.environ,
+        "TINHHINH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}",
+        "VENV": str(BIN.parent),
+    }
+    result = subprocess.run(
+        ["make", "--no-print-directory", "run"], input="/baocao\nhuy\n", capture_output=True,
+        text=True, env=env, cwd=ROOT, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Đã tạo tỉnh mẫu" in result.stdout
+    assert "Câu 1. Lĩnh vực phát sinh?" in result.stdout
+    assert "Đã huỷ báo cáo" in result.stdout
