@@ -82,8 +82,9 @@ def test_the_check_fails_for_a_missing_translation(tmp_path: Path) -> None:
 
 
 def test_no_vietnamese_literals_in_code() -> None:
-    vietnamese = re.compile(r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]",
-                            re.IGNORECASE)
+    vietnamese = re.compile(
+        r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.IGNORECASE
+    )
     offenders = []
     # text.py folds "đ" to "d" for matching: a character table, not a message.
     for path in [p for p in code_files() if p.name != "text.py"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,9 @@ class Lines(io.StringIO):
         return False
 
 
-async def run_transcript(tmp_path: Path, sqlite_url: str, scripts: list[list[str]]) -> tuple[str, object]:
+async def run_transcript(
+    tmp_path: Path, sqlite_url: str, scripts: list[list[str]]
+) -> tuple[str, object]:
     clock = ManualClock(START)
     out = io.StringIO()
     app = build_app(
@@ -67,9 +70,8 @@ async def run_transcript(tmp_path: Path, sqlite_url: str, scripts: list[list[str
     async with app.uows() as uow:
         unit = await uow.units.by_code("DEMO_CS5")
         assert unit is not None
-        from datetime import timedelta
-
-        await uow.invites.create(CODE, unit.id, "chair", 1, START + timedelta(days=7), "test", START)
+        expires = START + timedelta(days=7)
+        await uow.invites.create(CODE, unit.id, "chair", 1, expires, "test", START)
         await uow.commit()
     for script in scripts:
         await chat(app, "chu_tich", Lines("\n".join(script) + "\n"), out)

@@ -138,7 +138,10 @@ inputs = st.one_of(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(form_id=st.sampled_from(["every_type", "bao_cao_nhanh"]), steps=st.lists(inputs, max_size=40))
+@given(
+    form_id=st.sampled_from(["every_type", "bao_cao_nhanh"]),
+    steps=st.lists(inputs, max_size=40),
+)
 def test_random_inputs_never_raise_and_never_lose_an_answer(
     form_id: str, steps: list[Input]
 ) -> None:

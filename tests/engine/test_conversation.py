@@ -67,10 +67,10 @@ def test_choice_by_number_label_alias_and_without_diacritics(typed: str, key: st
 
 
 def full_report() -> Session:
-    s, eff = run("1", "2", "30", "Chậm lương tháng 10 cho 30 công nhân", "3", "bỏ qua qua", )
+    s, _ = run("1", "2", "30", "Chậm lương tháng 10 cho 30 công nhân", "3", "bỏ qua qua")
     # "bỏ qua qua" is an ordinary answer to the optional de_xuat question.
     assert s is not None
-    s, eff = run(CommandInput("done"), session=s)
+    s, _ = run(CommandInput("done"), session=s)
     assert s is not None and s.step == CONFIRM
     return s
 
