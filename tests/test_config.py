@@ -1,0 +1,31 @@
+"""Settings come from TINHHINH_* variables with __ nesting; tokens stay secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings
+
+
+def test_env_names_nesting_and_secret_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINHHINH_DATABASE_URL", "postgresql+asyncpg://u@h/db")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__TOKEN", "123:SECRET")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__MODE", "webhook")
+    monkeypatch.setenv("TINHHINH_ZALO__API_BASE", "http://127.0.0.1:9999")
+    monkeypatch.setenv("TINHHINH_HTTP__PORT", "8443")
+    monkeypatch.setenv("TINHHINH_DRAFTS__EXPIRY_HOURS", "48")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.database_url == "postgresql+asyncpg://u@h/db"
+    assert s.telegram.mode == "webhook" and s.http.port == 8443
+    assert s.zalo.api_base == "http://127.0.0.1:9999"
+    assert s.drafts.expiry.total_seconds() == 48 * 3600
+    assert s.telegram.token is not None and s.telegram.token.get_secret_value() == "123:SECRET"
+    assert "SECRET" not in repr(s) and "SECRET" not in str(s.model_dump())
+    assert s.has_messenger
+
+
+def test_defaults() -> None:
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.database_url == "sqlite+aiosqlite:///./data/tinhhinh.db"
+    assert s.timezone == "Asia/Ho_Chi_Minh" and s.telegram.api_base == "https://api.telegram.org"
+    assert s.drafts.nudge_after.total_seconds() == 7200
