@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import sys
@@ -37,9 +38,14 @@ cli.add_typer(invite_cli, name="invite")
 T = TypeVar("T")
 
 
+@functools.cache
+def _translator() -> Translator:
+    # Loaded once per command: an import with many errors prints many lines.
+    return Translator.load(default=Settings().default_language)
+
+
 def _say(msg: Msg, *, err: bool = False) -> None:
-    text = Translator.load(default=Settings().default_language).render(None, msg)
-    typer.echo(text, err=err)
+    typer.echo(_translator().render(None, msg), err=err)
 
 
 def _with_app(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
 
 from bot.app import App
 from bot.channels.base import Attachment, InboundEvent
@@ -73,7 +72,3 @@ NGUNG_VIEC_ANSWERS = {
     "tinh_trang": "can_ho_tro",
     "de_xuat": "Đề nghị LĐLĐ huyện vào cuộc",
 }
-
-
-def at(clock_now: datetime) -> str:
-    return clock_now.isoformat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,11 +57,4 @@ class Session:
         )
 
     def copy(self) -> Session:
-        return Session.from_dict(
-            {
-                **self.to_dict(),
-                "answers": {
-                    k: (list(v) if isinstance(v, list) else v) for k, v in self.answers.items()
-                },
-            }
-        )
+        return copy.deepcopy(self)

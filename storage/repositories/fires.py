@@ -68,10 +68,3 @@ class Fires:
             .values(status="done", version=Fire.version + 1, fired_at=now)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def pending_for(self, target: str) -> Sequence[Fire]:
-        return (
-            await self.s.scalars(
-                select(Fire).where(Fire.target == target, Fire.status == "pending")
-            )
-        ).all()

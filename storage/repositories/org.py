@@ -99,10 +99,11 @@ class OrgUnits:
                 paths[n] = prefix
             return paths[unit_id]
 
+        fresh = {uid: path_of(uid) for uid in pairs}
         changes = [
-            {"id": uid, "path": path_of(uid), "depth": path_of(uid).count("/") - 2}
-            for uid in pairs
-            if path_of(uid) != current[uid]
+            {"id": uid, "path": path, "depth": path.count("/") - 2}
+            for uid, path in fresh.items()
+            if path != current[uid]
         ]
         if changes:
             await self.s.execute(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import is_postgres, upsert
@@ -98,7 +98,9 @@ class Outbox:
         )
 
     async def pending_count(self) -> int:
-        rows = await self.s.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.status.in_(("pending", "sending")))
+        count = await self.s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("pending", "sending")))
         )
-        return len(rows.all())
+        return int(count or 0)
