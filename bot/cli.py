@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from bot.config import Settings
 from bot.console_chat import chat as console_chat
 from bot.engine.messages import Msg
 from bot.i18n import Translator
+from bot.service import serve
 from handlers.demo import DEMO_CHAIR, seed_demo
 from handlers.enrolment import InviteError, create_invite
 from handlers.org_import import import_units, read_table
@@ -68,11 +70,15 @@ def _with_app(
 @cli.command()
 def run() -> None:
     """Run the service; with no messenger configured, chat in this terminal as the demo chair."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    if settings.has_messenger:
+    if settings.telegram.token is None and settings.zalo.token is not None:
         _say(Msg("cli.channel_unavailable"), err=True)
         raise typer.Exit(2)
+    if settings.has_messenger:
+        _with_app(_serve)
+        return
 
     async def body(app: App) -> None:
         async with app.uows() as uow:
@@ -84,6 +90,15 @@ def run() -> None:
         await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
 
     _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])})
+
+
+async def _serve(app: App) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    channels = ", ".join(sorted(app.channels)) or "-"
+    await serve(app, stop, ready=lambda: _say(Msg("cli.started", channels=channels), err=True))
 
 
 @db_cli.command("upgrade")

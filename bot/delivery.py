@@ -1,25 +1,41 @@
-"""The delivery worker: sends outbox rows after commit, retrying with bounded backoff.
+"""The delivery worker: sends outbox rows after commit, paced, in order per chat, with retries.
 
 Rows are leased, not held under a transaction while a messenger answers, so a slow send never
 blocks the inbound path; a crash mid-send lets the lease lapse and the row is sent again.
+
+Each chat gets a lane: its messages leave one at a time, in order, and a failure holds the
+rest of that chat's messages behind the failed one. Lanes of different chats run
+concurrently, paced by the channel's token buckets (``bot.ratelimit``), so a bulk send of
+reminders proceeds at the channel's rate while a reply still leaves at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-
-from sqlalchemy import update
+from datetime import datetime, timedelta
+from typing import Any
 
 from bot.channels.base import Channel, OutboundMessage, SendResult
 from bot.clock import Clock
-from storage.models import ChannelIdentity
+from bot.ratelimit import Limits, NoLimits
+from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+# Called inside the transaction that records a refusal (403, chat not found).
+RefusedHook = Callable[[UnitOfWork, int, datetime, str], Awaitable[None]]
+
+Chat = tuple[str, str]
+
+
+async def _mark_refused(uow: UnitOfWork, identity_id: int, now: datetime, reason: str) -> None:
+    await uow.identities.mark_unreachable(identity_id, now)
 
 
 @dataclass(frozen=True)
@@ -27,9 +43,34 @@ class RetryPolicy:
     max_attempts: int = 8
     base: timedelta = timedelta(seconds=2)
     cap: timedelta = timedelta(minutes=15)
+    # A 429 asking us to wait this long or less is waited out in the lane; longer, the row
+    # goes back to the table with its time.
+    max_inline_wait: float = 30.0
 
     def delay(self, attempt: int) -> timedelta:
         return min(self.cap, self.base * (2 ** max(attempt - 1, 0)))
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A claimed row, detached from the session that claimed it."""
+
+    id: int
+    identity_id: int
+    channel: str
+    address: str
+    priority: int
+    attempts: int
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> _Item:
+        return cls(row.id, row.identity_id, row.channel, row.address, row.priority,
+                   row.attempts, dict(row.payload))
+
+    @property
+    def chat(self) -> Chat:
+        return (self.channel, self.address)
 
 
 class DeliveryWorker:
@@ -40,41 +81,37 @@ class DeliveryWorker:
         clock: Clock,
         *,
         policy: RetryPolicy | None = None,
-        batch: int = 50,
-        lease: timedelta = timedelta(seconds=60),
+        batch: int = 100,
+        per_chat: int = 5,
+        lease: timedelta = timedelta(minutes=2),
+        on_refused: RefusedHook | None = None,
     ) -> None:
         self.uows = uows
         self.channels = channels
         self.clock = clock
         self.policy = policy or RetryPolicy()
         self.batch = batch
+        self.per_chat = per_chat
         self.lease = lease
+        self.on_refused = on_refused or _mark_refused
         self._wake = asyncio.Event()
+        self._lanes: dict[Chat, deque[_Item]] = {}
+        self._tasks: dict[Chat, asyncio.Task[None]] = {}
+        self._starved = False
 
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def in_flight(self) -> int:
+        return sum(len(lane) for lane in self._lanes.values())
+
+    # -- driving ------------------------------------------------------------------------
     async def run_once(self) -> int:
-        """Send what is due now; returns how many rows were handled."""
-        async with self.uows() as uow:
-            rows = list(await uow.outbox.claim(self.clock.now(), self.batch, self.lease))
-            await uow.commit()
-        held: set[tuple[str, str]] = set()  # chats with a failed message keep their order
-        for row in rows:
-            chat = (row.channel, row.address)
-            channel = self.channels.get(row.channel)
-            if chat in held or channel is None:
-                await self._release(row.id)
-                continue
-            try:
-                result = await channel.send(row.address, OutboundMessage.from_payload(row.payload))
-            except Exception as exc:  # a broken adapter must not stop the worker
-                log.exception("send of outbox %s failed", row.id)
-                result = SendResult("failed", reason=type(exc).__name__)
-            if result.status != "sent":
-                held.add(chat)
-            await self._record(row.id, row.identity_id, row.attempts, result)
-        return len(rows)
+        """Claim what is due now and send it all; returns how many rows were claimed."""
+        claimed = await self._claim()
+        await self.join()
+        return claimed
 
     async def drain(self, rounds: int = 100) -> None:
         """Send until nothing is due (console chats and tests)."""
@@ -82,45 +119,141 @@ class DeliveryWorker:
             if await self.run_once() == 0:
                 return
 
+    async def join(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:
-                log.exception("delivery round failed")
-                handled = 0
-            if handled == 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), poll_seconds)
-                except TimeoutError:
-                    pass
+        try:
+            while True:
                 self._wake.clear()
+                try:
+                    await self._claim()
+                except Exception:
+                    log.exception("delivery claim failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), poll_seconds)
+        finally:
+            await self._stop_lanes()
 
-    async def _release(self, message_id: int) -> None:
+    async def _stop_lanes(self, grace: float = 5.0) -> None:
+        """On shutdown: let sends in progress finish, hand the queued rest back unsent."""
+        queued = [item for lane in self._lanes.values() for item in list(lane)[1:]]
+        for lane in self._lanes.values():
+            while len(lane) > 1:
+                lane.pop()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks.values()), timeout=grace)
+        for task in self._tasks.values():
+            task.cancel()
+        with contextlib.suppress(Exception):
+            await self._release(queued, self.clock.now(), "shutdown")
+
+    # -- claiming -----------------------------------------------------------------------
+    async def _claim(self) -> int:
+        room = self.batch - self.in_flight
+        self._starved = room <= 0
+        if room <= 0:
+            return 0
+        now = self.clock.now()
         async with self.uows() as uow:
-            await uow.outbox.retry_at(message_id, self.clock.now(), "held")
+            rows = await uow.outbox.claim(now, room, self.lease)
+            items = [_Item.of(row) for row in rows]
             await uow.commit()
+        self._starved = len(items) >= room
+        overflow: list[_Item] = []
+        orphans: list[_Item] = []
+        for item in items:
+            if item.channel not in self.channels:
+                orphans.append(item)
+                continue
+            lane = self._lanes.setdefault(item.chat, deque())
+            if len(lane) >= self.per_chat:
+                overflow.append(item)  # one chat must not fill the batch; it comes back later
+                continue
+            lane.append(item)
+            if item.chat not in self._tasks:
+                self._tasks[item.chat] = asyncio.create_task(self._run_lane(item.chat))
+        if overflow:
+            # Due at once, so order holds; the next round takes them as the lane empties.
+            await self._release(overflow, now, "chat busy")
+        if orphans:
+            await self._release(orphans, now + timedelta(minutes=1), "channel not running")
+        return len(items)
 
-    async def _record(
-        self, message_id: int, identity_id: int, attempts: int, result: SendResult
-    ) -> None:
+    # -- one chat's lane ----------------------------------------------------------------
+    async def _run_lane(self, chat: Chat) -> None:
+        lane = self._lanes[chat]
+        try:
+            while lane:
+                item = lane[0]
+                result = await self._send(item)
+                lane.popleft()
+                rest: list[_Item] = []
+                if result.status != "sent":  # the chat's later messages wait behind this one
+                    rest = list(lane)
+                    lane.clear()
+                try:
+                    await self._record(item, result, rest)
+                except Exception:
+                    # The lease lapses and the rows are claimed again; nothing is lost.
+                    log.exception("recording delivery of outbox %s failed", item.id)
+        except Exception:
+            log.exception("delivery lane %s failed", chat[0])
+        finally:
+            self._tasks.pop(chat, None)
+            if not lane:
+                self._lanes.pop(chat, None)
+            if self._starved:
+                self._wake.set()
+
+    async def _send(self, item: _Item) -> SendResult:
+        channel = self.channels[item.channel]
+        limits: Limits = getattr(channel, "limits", None) or NoLimits()
+        message = OutboundMessage.from_payload(item.payload)
+        while True:
+            await limits.acquire(item.address, item.priority)
+            try:
+                result = await channel.send(item.address, message)
+            except Exception as exc:  # a broken adapter must not stop the worker
+                log.exception("send of outbox %s failed", item.id)
+                result = SendResult("failed", reason=type(exc).__name__)
+            wait = result.retry_after or 1.0
+            if result.status == "retry" and wait <= self.policy.max_inline_wait:
+                # 429: the same message goes again once the messenger's wait is over.
+                log.warning("%s asked to wait %.1fs (outbox %s)", item.channel, wait, item.id)
+                limits.pause(item.address, wait)
+                continue
+            return result
+
+    async def _record(self, item: _Item, result: SendResult, rest: list[_Item]) -> None:
         now = self.clock.now()
         async with self.uows() as uow:
             if result.status == "sent":
-                await uow.outbox.mark_sent(message_id, now)
+                await uow.outbox.mark_sent(item.id, now)
             elif result.status == "retry":
-                wait = timedelta(seconds=result.retry_after or 1)
-                await uow.outbox.retry_at(message_id, now + wait, result.reason or "retry")
+                when = now + timedelta(seconds=result.retry_after or 1)
+                await uow.outbox.retry_at(item.id, when, result.reason or "429", counted=False)
+                await uow.outbox.release([r.id for r in rest], when, "held behind a retry")
             elif result.status == "unreachable":
-                await uow.outbox.dead_letter(message_id, result.reason or "unreachable")
-                await uow.session.execute(
-                    update(ChannelIdentity)
-                    .where(ChannelIdentity.id == identity_id)
-                    .values(unreachable_at=now)
-                )
-            elif attempts >= self.policy.max_attempts:
-                await uow.outbox.dead_letter(message_id, result.reason or "failed")
+                reason = result.reason or "unreachable"
+                await uow.outbox.dead_letter_many([item.id, *(r.id for r in rest)], reason)
+                await self.on_refused(uow, item.identity_id, now, reason)
+            elif item.attempts >= self.policy.max_attempts:
+                await uow.outbox.dead_letter(item.id, result.reason or "failed")
+                await uow.outbox.release([r.id for r in rest], now, "after a dead letter")
             else:
-                when = now + self.policy.delay(attempts)
-                await uow.outbox.retry_at(message_id, when, result.reason or "failed")
+                when = now + self.policy.delay(item.attempts)
+                await uow.outbox.retry_at(item.id, when, result.reason or "failed")
+                await uow.outbox.release([r.id for r in rest], when, "held behind a retry")
+            await uow.commit()
+        if result.status != "sent":
+            log.warning("outbox %s to %s: %s %s", item.id, item.channel, result.status,
+                        result.reason)
+
+    async def _release(self, items: list[_Item], when: datetime, reason: str) -> None:
+        if not items:
+            return
+        async with self.uows() as uow:
+            await uow.outbox.release([i.id for i in items], when, reason)
             await uow.commit()

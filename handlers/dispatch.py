@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.channels.base import InboundEvent, Option, OutboundMessage
+from bot.channels.base import ACTION_PREFIX, InboundEvent, Option, OutboundMessage
 from bot.engine.answers import match_choice
 from bot.engine.commands import ParsedCommand
 from bot.engine.form import Choice
@@ -19,6 +19,7 @@ from handlers.turn import Turn
 from storage.models import Conversation, OrgUnit
 
 RAPID_FORM = "bao_cao_nhanh"
+NAVIGATION = frozenset({"back", "skip", "done", "cancel"})
 
 
 class Dispatcher:
@@ -38,6 +39,17 @@ class Dispatcher:
         session = Session.from_dict(state["session"]) if "session" in state else None
         pending = state.get("pending")
 
+        if event.choice is not None and not await self._press_is_current(
+            turn, event.choice, session, pending
+        ):
+            # An old keyboard, or one from a finished report: refuse it, change nothing.
+            turn.notice = Msg("button.stale")
+            return
+        if event.unsupported is not None:
+            await turn.say(Msg("input.unsupported"))
+            if session is not None and pending is None:
+                await self.flow.resume(turn, session)
+            return
         if cmd is not None and cmd.name in ("start", "help", "language"):
             await self._everyone(turn, cmd, conv, session)
             return
@@ -138,11 +150,14 @@ class Dispatcher:
         choices = self._pending_choices(pending, units)
         lines = [turn.t(error)] if error else []
         lines.append(turn.t(Msg(f"pending.{pending['kind']}")))
+        # Host questions number their keyboards below zero, apart from the draft's steps,
+        # by the time they were drawn, so an older host keyboard never answers a newer one.
+        pending = {**pending, "version": -int(turn.now.timestamp() * 1000)}
         await turn.reply(
             OutboundMessage(
                 text="\n".join(lines),
                 choices=tuple(Option(c.key, c.text(turn.lang)) for c in choices),
-                version=session.version if session else 0,
+                version=pending["version"],
                 number_hint=turn.t(Msg("ask.number_hint", count=len(choices))),
             )
         )
@@ -186,6 +201,22 @@ class Dispatcher:
         elif kind == "unit":
             unit = next(u for u in units if str(u.id) == key)
             await self.flow.start(turn, pending["form"], unit)
+
+    async def _press_is_current(
+        self,
+        turn: Turn,
+        choice: tuple[int, str],
+        session: Session | None,
+        pending: dict[str, Any] | None,
+    ) -> bool:
+        """A press counts only on the keyboard of the question being asked now."""
+        version, key = choice
+        if pending is not None:
+            if version != pending.get("version"):
+                return False
+            units = await self._pending_units(turn, pending)
+            return key in {c.key for c in self._pending_choices(pending, units)}
+        return session is not None and version == session.version
 
     async def _pending_units(self, turn: Turn, pending: dict[str, Any]) -> list[OrgUnit]:
         if pending["kind"] != "unit":
@@ -242,6 +273,10 @@ class Dispatcher:
             await turn.say(Msg("help.official"))
 
     def _input(self, event: InboundEvent) -> Input:
+        if event.choice is not None and event.choice[1].startswith(ACTION_PREFIX):
+            name = event.choice[1].removeprefix(ACTION_PREFIX)
+            if name in NAVIGATION:
+                return CommandInput(name)  # type: ignore[arg-type]
         if event.choice is not None:
             return ChoiceInput(event.choice[1], event.choice[0])
         if event.attachment is not None:

@@ -47,4 +47,5 @@ class DraftTimers:
         turn = Turn(uow, identity, person, now, self.tz, self.translator, self.default_language)
         session = Session.from_dict(conv.state["session"])
         await self.flow.step(turn, conv, session, TimeoutInput(kind))  # type: ignore[arg-type]
+        await turn.flush()
         log.info("draft %s: %s", conv_id, kind)

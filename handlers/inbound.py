@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels.base import InboundEvent
+from bot.channels.base import DUPLICATE, Handled, InboundEvent
 from bot.clock import Clock
 from bot.engine.messages import Msg
 from bot.i18n import Translator
@@ -21,6 +21,7 @@ from handlers.turn import Turn
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
 
 
 class InboundHandler:
@@ -42,14 +43,15 @@ class InboundHandler:
         self.default_language = default_language
         self.on_commit = on_commit
 
-    async def handle(self, event: InboundEvent) -> bool:
-        """Apply one event; False when it had been applied already."""
+    async def handle(self, event: InboundEvent) -> Handled:
+        """Apply one event and commit; a repeat is dropped. Raises only if nothing committed
+        (the database is down), so the messenger delivers the event again later."""
         try:
             applied = await self._apply(event, fail=False)
         except IntegrityError:
             # Most likely the same event committed concurrently; check before apologising.
             if await self._seen(event):
-                return False
+                return DUPLICATE
             log.exception("inbound %s/%s failed", event.channel, event.event_id)
             applied = await self._apply(event, fail=True)
         except Exception:
@@ -59,27 +61,28 @@ class InboundHandler:
             self.on_commit()
         return applied
 
-    async def _apply(self, event: InboundEvent, *, fail: bool) -> bool:
+    async def _apply(self, event: InboundEvent, *, fail: bool) -> Handled:
         now = self.clock.now()
         async with self.uows() as uow:
             if await uow.events.seen(event.channel, event.event_id):
-                return False
+                return DUPLICATE
             identity = await uow.identities.get_or_create(
                 event.channel, event.sender_id, event.chat_id, event.display_name, now
             )
             person = await uow.people.lock(identity.person_id)
             # A duplicate may have committed while we waited for the person's lock.
             if await uow.events.seen(event.channel, event.event_id):
-                return False
+                return DUPLICATE
             turn = Turn(uow, identity, person, now, self.tz, self.translator,
                         self.default_language)
             if fail:
                 await turn.say(Msg("error.internal"))
             else:
                 await self.dispatcher.dispatch(turn, event)
+            await turn.flush()
             await uow.events.record(event.channel, event.event_id, now)
             await uow.commit()
-        return True
+        return Handled(True, turn.t(turn.notice) if turn.notice else None)
 
     async def _seen(self, event: InboundEvent) -> bool:
         async with self.uows() as uow:

@@ -73,6 +73,7 @@ class Renderer:
             actions=self._actions(lang, actions),
             number_hint=number_hint,
             footer=self._footer(lang, actions),
+            selected=tuple(session.selection) if q.type == "multi_choice" else (),
         )
 
     def confirm(

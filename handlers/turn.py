@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,9 @@ class Turn:
     translator: Translator
     default_language: str = "vi"
     _memberships: list[tuple[Membership, OrgUnit]] | None = field(default=None, repr=False)
+    # A short answer to a button press (stale keyboard...), shown as a toast where possible.
+    notice: Msg | None = None
+    _outgoing: list[tuple[OutboundMessage, str]] = field(default_factory=list, repr=False)
 
     @property
     def lang(self) -> str:
@@ -41,6 +44,40 @@ class Turn:
         return self._memberships
 
     async def reply(self, message: OutboundMessage, kind: str = "reply") -> None:
+        """Queue a message to this person; it is written to the outbox by ``flush``."""
+        if message.choices or message.actions:
+            message = replace(message, owner=self.identity.external_id)
+        self._outgoing.append((message, kind))
+
+    async def say(self, msg: Msg) -> None:
+        await self.reply(OutboundMessage(self.t(msg)))
+
+    async def flush(self) -> None:
+        """Write this turn's messages to the outbox, each plain one joined to the next.
+
+        "Photo received" followed by the next question is one message, not two: one message
+        costs a person on a weak connection less, leaves sooner under the per-chat pace
+        (one a second on Telegram) and counts once against a monthly quota (Zalo).
+        """
+        pending: list[str] = []
+        pending_kind = "reply"
+        for message, kind in self._outgoing:
+            if pending and kind != pending_kind:
+                await self._enqueue(OutboundMessage("\n\n".join(pending)), pending_kind)
+                pending = []
+            if message.plain:
+                pending.append(message.text)
+                pending_kind = kind
+                continue
+            if pending:
+                message = replace(message, text="\n\n".join([*pending, message.text]))
+                pending = []
+            await self._enqueue(message, kind)
+        if pending:
+            await self._enqueue(OutboundMessage("\n\n".join(pending)), pending_kind)
+        self._outgoing.clear()
+
+    async def _enqueue(self, message: OutboundMessage, kind: str) -> None:
         await self.uow.outbox.enqueue(
             identity_id=self.identity.id,
             channel=self.identity.channel,
@@ -49,6 +86,3 @@ class Turn:
             now=self.now,
             kind=kind,
         )
-
-    async def say(self, msg: Msg) -> None:
-        await self.reply(OutboundMessage(self.t(msg)))

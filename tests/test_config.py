@@ -11,12 +11,15 @@ def test_env_names_nesting_and_secret_tokens(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("TINHHINH_DATABASE_URL", "postgresql+asyncpg://u@h/db")
     monkeypatch.setenv("TINHHINH_TELEGRAM__TOKEN", "123:SECRET")
     monkeypatch.setenv("TINHHINH_TELEGRAM__MODE", "webhook")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__WEBHOOK_URL", "https://bot.example.org/tg/hook")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__WEBHOOK_SECRET", "s3cret-s3cret-s3cret")
     monkeypatch.setenv("TINHHINH_ZALO__API_BASE", "http://127.0.0.1:9999")
     monkeypatch.setenv("TINHHINH_HTTP__PORT", "8443")
     monkeypatch.setenv("TINHHINH_DRAFTS__EXPIRY_HOURS", "48")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.database_url == "postgresql+asyncpg://u@h/db"
     assert s.telegram.mode == "webhook" and s.http.port == 8443
+    assert s.telegram.webhook_path == "/tg/hook"
     assert s.zalo.api_base == "http://127.0.0.1:9999"
     assert s.drafts.expiry.total_seconds() == 48 * 3600
     assert s.telegram.token is not None and s.telegram.token.get_secret_value() == "123:SECRET"
@@ -29,3 +32,16 @@ def test_defaults() -> None:
     assert s.database_url == "sqlite+aiosqlite:///./data/tinhhinh.db"
     assert s.timezone == "Asia/Ho_Chi_Minh" and s.telegram.api_base == "https://api.telegram.org"
     assert s.drafts.nudge_after.total_seconds() == 7200
+
+
+def test_webhook_mode_needs_a_url_and_a_strong_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINHHINH_TELEGRAM__TOKEN", "123:SECRET")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__MODE", "webhook")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__WEBHOOK_URL", "https://bot.example.org/tg/hook")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__WEBHOOK_SECRET", "short")
+    with pytest.raises(ValueError, match="WEBHOOK_SECRET"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.delenv("TINHHINH_TELEGRAM__WEBHOOK_URL")
+    monkeypatch.setenv("TINHHINH_TELEGRAM__WEBHOOK_SECRET", "long-enough-secret-1")
+    with pytest.raises(ValueError, match="WEBHOOK_URL"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

@@ -24,9 +24,12 @@ class InboundEvent:
     chat_id: str
     display_name: str = ""
     text: str | None = None
-    # A button press: (step version the keyboard was drawn for, choice key).
+    # A button press: (step version the keyboard was drawn for, choice key). Navigation
+    # buttons carry their action name after "!" ("!back").
     choice: tuple[int, str] | None = None
     attachment: Attachment | None = None
+    # Something the bot cannot take (a sticker, a voice note where none is asked...).
+    unsupported: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,10 @@ class OutboundMessage:
     # For text-only channels: how to answer by number, and which words navigate.
     number_hint: str | None = None
     footer: str | None = None
+    # Choices already picked in a multi-choice question.
+    selected: tuple[str, ...] = ()
+    # The messenger account the buttons belong to; a press by anyone else is refused.
+    owner: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,8 @@ class OutboundMessage:
             "actions": [[o.key, o.label] for o in self.actions],
             "number_hint": self.number_hint,
             "footer": self.footer,
+            "selected": list(self.selected),
+            "owner": self.owner,
         }
 
     @classmethod
@@ -71,7 +80,43 @@ class OutboundMessage:
             actions=tuple(Option(k, v) for k, v in data.get("actions", [])),
             number_hint=data.get("number_hint"),
             footer=data.get("footer"),
+            selected=tuple(data.get("selected", ())),
+            owner=data.get("owner"),
         )
+
+    @property
+    def plain(self) -> bool:
+        """Nothing to press or answer: it can be merged into the message that follows."""
+        return not self.choices and not self.actions and not self.number_hint
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one event, for the channel adapter's acknowledgement."""
+
+    applied: bool  # False: a repeat of an event already applied, dropped
+    # A short answer to a button press that changed nothing (an old keyboard, say).
+    notice: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.applied
+
+    @property
+    def accepted(self) -> bool:
+        """The event was applied and was not refused with a notice."""
+        return self.applied and self.notice is None
+
+
+DUPLICATE = Handled(False)
+
+
+class InboundSink(Protocol):
+    """Where adapters hand events (handlers.inbound.InboundHandler)."""
+
+    async def handle(self, event: InboundEvent) -> Handled: ...
+
+
+ACTION_PREFIX = "!"
 
 
 @dataclass(frozen=True)
@@ -89,3 +134,27 @@ class Channel(Protocol):
     name: str
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult: ...
+
+
+def split_lines(text: str, limit: int) -> list[str]:
+    """Split a text longer than a messenger allows on line boundaries (an over-long line is
+    cut), so a long confirmation card arrives as several readable messages."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        parts.append(current)
+    return [p for p in parts if p.strip()]

@@ -28,7 +28,7 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Parsed:
     raw = clean(text)
     if not raw:
         return None, Msg("error.empty")
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # "¹" and "٣" are digits to isdigit, not to int
         n = int(raw)
         if 1 <= n <= len(choices):
             return choices[n - 1].key, None

@@ -34,6 +34,8 @@ SEND, EDIT, CANCEL = "gui", "sua", "huy"
 class EngineConfig:
     nudge_after: timedelta = timedelta(hours=2)
     expiry: timedelta = timedelta(days=7)
+    # Larger files are refused (Telegram bots cannot fetch files over 20 MB anyway).
+    max_attachment_bytes: int = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,11 @@ class Engine:
         if inp.kind not in q.accept:
             st.out.append(fx.Ask(q.key, s.version, Msg("error.attachment_kind")))
             return
+        if inp.size > self.config.max_attachment_bytes:
+            limit_mb = self.config.max_attachment_bytes / (1024 * 1024)
+            st.out.append(fx.Ask(q.key, s.version, Msg("error.attachment_too_big",
+                                                       max_mb=f"{limit_mb:g}")))
+            return
         items: list[dict[str, Any]] = list(s.answers.get(q.key, []))
         if len(items) >= q.max_count:
             st.out.append(fx.Ask(q.key, s.version, Msg("error.attachment_max", max=q.max_count)))
@@ -200,10 +207,10 @@ class Engine:
                 self._back(st, form)
                 return
             action = {"confirm": SEND, "edit": EDIT, "done": SEND}.get(inp.name)
-            edit_number = int(inp.arg) if inp.arg and inp.arg.isdigit() else None
+            edit_number = int(inp.arg) if inp.arg and inp.arg.isdecimal() else None
         elif isinstance(inp, TextInput):
             words = fold(inp.text).split(" ")
-            if len(words) == 2 and words[1].isdigit():
+            if len(words) == 2 and words[1].isdecimal():
                 key, _ = match_choice(words[0], self.common.confirm)
                 if key == EDIT:
                     action, edit_number = EDIT, int(words[1])

@@ -18,6 +18,8 @@ QuestionType = Literal[
 QUESTION_TYPES: frozenset[str] = frozenset(QuestionType.__args__)  # type: ignore[attr-defined]
 ATTACHMENT_KINDS = frozenset({"photo", "document", "voice", "video", "location"})
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+# Keys travel in Telegram's callback data, which holds 64 bytes with the step and owner.
+MAX_KEY_LENGTH = 32
 
 
 class FormError(ValueError):
@@ -207,6 +209,8 @@ def _choices(raw: Any, source: str, path: str) -> tuple[Choice, ...]:
 def _key(value: Any, source: str, path: str) -> str:
     if not isinstance(value, str) or not value or not set(value) <= _KEY_CHARS:
         raise FormError(source, path, "must be a lower-case ASCII key (a-z, 0-9, _)")
+    if len(value) > MAX_KEY_LENGTH:
+        raise FormError(source, path, f"must be at most {MAX_KEY_LENGTH} characters")
     return value
 
 

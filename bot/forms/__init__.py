@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ class FormCatalog:
     languages: tuple[Choice, ...]
     commands: CommandVocabulary
     navigation: CommandVocabulary
+    # language -> [(command name, slash word)], in menu order
+    menu: dict[str, list[tuple[str, str]]]
 
 
 def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
@@ -52,7 +55,26 @@ def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
         languages=parse_choices(common_raw.get("languages"), src, "languages"),
         commands=CommandVocabulary(words.get("commands", {})),
         navigation=CommandVocabulary(words.get("navigation", {})),
+        menu=_menu(words),
     )
+
+
+def _menu(words: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    src = "commands.yaml"
+    commands = CommandVocabulary(words.get("commands", {}))
+    menu: dict[str, list[tuple[str, str]]] = {}
+    for lang, entries in (words.get("menu") or {}).items():
+        if not isinstance(entries, dict):
+            raise FormError(src, f"menu.{lang}", "must map command names to slash words")
+        for name, word in entries.items():
+            path = f"menu.{lang}.{name}"
+            if not isinstance(word, str) or not re.fullmatch(r"[a-z0-9_]{1,32}", word):
+                raise FormError(src, path, "a menu word is 1-32 of a-z, 0-9, _")
+            parsed = commands.parse(f"/{word}")
+            if parsed is None or parsed.name != name:
+                raise FormError(src, path, f"'{word}' is not a word of the command '{name}'")
+        menu[lang] = [(str(name), str(word)) for name, word in entries.items()]
+    return menu
 
 
 def _read(path: Path) -> Any:

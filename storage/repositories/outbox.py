@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import is_postgres, upsert
 from storage.models import OutboxMessage
 
-PRIORITY = {"alert": 0, "reply": 1, "reminder": 2, "digest": 3}
+# Lower goes first. A notice (an identity became unreachable, say) is news for officials but
+# not urgent; it goes with reminders.
+PRIORITY = {"alert": 0, "reply": 1, "notice": 2, "reminder": 2, "digest": 3}
 
 
 class Outbox:
@@ -84,13 +86,43 @@ class Outbox:
     async def mark_sent(self, message_id: int, now: datetime) -> None:
         await self._set(message_id, status="sent", sent_at=now, lease_until=None)
 
-    async def retry_at(self, message_id: int, when: datetime, error: str) -> None:
-        await self._set(
-            message_id, status="pending", next_attempt_at=when, lease_until=None, last_error=error
-        )
+    async def retry_at(
+        self, message_id: int, when: datetime, error: str, *, counted: bool = True
+    ) -> None:
+        """Try again at ``when``; an uncounted retry (a 429) does not use up an attempt."""
+        values: dict[str, Any] = {
+            "status": "pending", "next_attempt_at": when, "lease_until": None, "last_error": error,
+        }
+        if not counted:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self._set(message_id, **values)
 
     async def dead_letter(self, message_id: int, error: str) -> None:
         await self._set(message_id, status="dead", lease_until=None, last_error=error)
+
+    async def release(self, ids: Sequence[int], when: datetime, reason: str) -> None:
+        """Hand claimed rows back unsent; the claim's attempt is not counted against them."""
+        if not ids:
+            return
+        await self.s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+            .values(
+                status="pending",
+                next_attempt_at=when,
+                lease_until=None,
+                attempts=OutboxMessage.attempts - 1,
+                last_error=reason,
+            )
+        )
+
+    async def dead_letter_many(self, ids: Sequence[int], error: str) -> None:
+        if ids:
+            await self.s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status="dead", lease_until=None, last_error=error)
+            )
 
     async def _set(self, message_id: int, **values: Any) -> None:
         await self.s.execute(

@@ -25,6 +25,9 @@ class People:
             raise LookupError(person_id)
         return person
 
+    async def get(self, person_id: int) -> Person | None:
+        return await self.s.get(Person, person_id)
+
     async def set_language(self, person_id: int, language: str) -> None:
         await self.s.execute(
             update(Person).where(Person.id == person_id).values(language=language)
@@ -40,6 +43,9 @@ class Identities:
     ) -> ChannelIdentity:
         found = await self._find(channel, external_id)
         if found is not None:
+            if found.unreachable_at is not None:
+                # They wrote to us, so the messenger delivers to them again.
+                found.unreachable_at = None
             return found
         person_id = await self.s.scalar(
             insert(Person)
@@ -70,6 +76,15 @@ class Identities:
     async def get(self, identity_id: int) -> ChannelIdentity | None:
         return await self.s.get(ChannelIdentity, identity_id)
 
+    async def mark_unreachable(self, identity_id: int, now: datetime) -> bool:
+        """Record that the messenger refuses this identity; True only on the first refusal."""
+        result = await self.s.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.id == identity_id, ChannelIdentity.unreachable_at.is_(None))
+            .values(unreachable_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def for_person(self, person_id: int) -> Sequence[ChannelIdentity]:
         return (
             await self.s.scalars(
@@ -92,6 +107,25 @@ class Memberships:
             .order_by(Membership.id)
         )
         return [(m, u) for m, u in rows.all()]
+
+    async def officials_reachable(
+        self, unit_ids: Sequence[int]
+    ) -> Sequence[tuple[Membership, Person, ChannelIdentity]]:
+        """Officials of these units with every identity the messenger still delivers to."""
+        if not unit_ids:
+            return []
+        rows = await self.s.execute(
+            select(Membership, Person, ChannelIdentity)
+            .join(Person, Person.id == Membership.person_id)
+            .join(ChannelIdentity, ChannelIdentity.person_id == Membership.person_id)
+            .where(
+                Membership.unit_id.in_(unit_ids),
+                Membership.role == "official",
+                ChannelIdentity.unreachable_at.is_(None),
+            )
+            .order_by(Membership.unit_id, Membership.person_id, ChannelIdentity.id)
+        )
+        return [(m, p, i) for m, p, i in rows.all()]
 
     async def add(
         self, person_id: int, unit_id: int, role: str, invite_id: int | None, now: datetime

@@ -1,0 +1,1 @@
+"""Telegram on aiogram 3 (imported only when a Telegram token is configured)."""

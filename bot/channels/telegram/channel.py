@@ -1,0 +1,178 @@
+"""The Telegram channel on aiogram 3: aiogram carries updates and API calls, nothing more.
+
+Inbound, an aiogram ``Dispatcher`` with two handlers turns messages and button presses into
+neutral events and hands them to the inbound path, which commits before the handler returns;
+polling and the webhook acknowledge an update only after that (``polling.py``,
+``webhook.py``). Outbound, ``send`` draws the keyboard and maps Bot API errors onto the
+delivery worker's results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import BotCommand, CallbackQuery, Message, Update
+
+from bot.channels.base import (
+    SENT,
+    InboundSink,
+    OutboundMessage,
+    SendResult,
+    split_lines,
+)
+from bot.channels.telegram.keyboard import MAX_TEXT, chosen_text, layout
+from bot.channels.telegram.updates import NAME, message_event, press_event
+from bot.engine.messages import Msg
+from bot.i18n import Translator
+from bot.ratelimit import TokenBuckets
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ("message", "callback_query")
+# Later parts of a long message are retried in place on a 429, at most this often, so the
+# parts already delivered are not sent twice.
+PART_RETRIES = 3
+
+
+def make_bot(token: str, api_base: str, timeout: float = 60.0) -> Bot:
+    """An aiogram Bot for the official Bot API or a self-hosted one at ``api_base``."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")),
+                             timeout=timeout)
+    return Bot(token, session=session, default=DefaultBotProperties(
+        link_preview_is_disabled=True,  # previews cost data on weak connections
+    ))
+
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(
+        self,
+        bot: Bot,
+        inbound: InboundSink,
+        limits: TokenBuckets,
+        translator: Translator,
+        default_language: str,
+        menu: dict[str, list[tuple[str, str]]],
+    ) -> None:
+        self.bot = bot
+        self.inbound = inbound
+        self.limits = limits
+        self.translator = translator
+        self.default_language = default_language
+        self.menu = menu
+        self.dispatcher = Dispatcher()
+        router = Router(name="tinhhinh")
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_press)
+        self.dispatcher.include_router(router)
+
+    # -- inbound ------------------------------------------------------------------------
+    async def feed(self, update: Update) -> None:
+        """Handle one update to commit; raises when nothing could be committed."""
+        await self.dispatcher.feed_update(self.bot, update)
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        event = message_event(message, event_update.update_id)
+        if event is not None:
+            await self.inbound.handle(event)
+
+    async def _on_press(self, query: CallbackQuery, event_update: Update) -> None:
+        notice: str | None = None
+        accepted = False
+        lang = self._lang(query.from_user.language_code)
+        try:
+            press = press_event(query, event_update.update_id)
+            if press.event is None:
+                notice = self.translator.render(lang, Msg(f"button.{press.refusal}"))
+            else:
+                handled = await self.inbound.handle(press.event)
+                notice, accepted = handled.notice, handled.accepted
+        finally:
+            # Every press is answered, or the phone shows a spinner on the button.
+            with contextlib.suppress(TelegramAPIError):
+                await self.bot.answer_callback_query(query.id, text=notice)
+        if accepted and query.message is not None and isinstance(query.message, Message):
+            await self._show_chosen(query.message, query.data or "")
+
+    async def _show_chosen(self, message: Message, data: str) -> None:
+        """Edit the question to show the answer picked, and take its buttons away."""
+        text = chosen_text(message.text or "", message.reply_markup, data)
+        try:
+            await self.limits.acquire(str(message.chat.id), per_chat=False)
+            await self.bot.edit_message_text(
+                text=text, chat_id=message.chat.id, message_id=message.message_id,
+                reply_markup=None,
+            )
+        except TelegramAPIError as exc:  # cosmetic: the answer itself is already stored
+            log.info("could not mark the chosen answer: %s", exc)
+
+    def _lang(self, code: str | None) -> str:
+        return code if code in self.menu else self.default_language
+
+    # -- outbound -----------------------------------------------------------------------
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        text, markup = layout(message)
+        parts = split_lines(text, MAX_TEXT)
+        try:
+            await self._send_part(address, parts[0], markup if len(parts) == 1 else None)
+        except TelegramAPIError as exc:
+            return _result(exc)
+        for i, part in enumerate(parts[1:], 2):
+            last = i == len(parts)
+            for attempt in range(PART_RETRIES + 1):
+                await self.limits.acquire(address)
+                try:
+                    await self._send_part(address, part, markup if last else None)
+                    break
+                except TelegramRetryAfter as exc:
+                    if attempt == PART_RETRIES:
+                        return _result(exc)
+                    self.limits.pause(address, exc.retry_after)
+                except TelegramAPIError as exc:
+                    return _result(exc)
+        return SENT
+
+    async def _send_part(self, address: str, text: str, markup: object) -> None:
+        await self.bot.send_message(chat_id=int(address), text=text,
+                                    reply_markup=markup)  # type: ignore[arg-type]
+
+    # -- set-up -------------------------------------------------------------------------
+    async def publish_menu(self) -> None:
+        """setMyCommands: the Vietnamese menu for everyone, English for English phones."""
+        for lang, entries in self.menu.items():
+            commands = [
+                BotCommand(command=word, description=self.translator.text(lang, f"menu.{name}"))
+                for name, word in entries
+            ]
+            language_code = None if lang == self.default_language else lang
+            await self.bot.set_my_commands(commands, language_code=language_code)
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+
+def _result(exc: TelegramAPIError) -> SendResult:
+    reason = f"{type(exc).__name__}: {exc.message}"[:300]
+    if isinstance(exc, TelegramRetryAfter):
+        return SendResult("retry", retry_after=float(exc.retry_after), reason="429 " + reason)
+    if isinstance(exc, TelegramForbiddenError):
+        return SendResult("unreachable", reason="403 " + reason)
+    if isinstance(exc, TelegramBadRequest) and "chat not found" in exc.message.lower():
+        return SendResult("unreachable", reason="400 " + reason)
+    if isinstance(exc, TelegramNetworkError):
+        return SendResult("failed", reason="network " + reason)
+    return SendResult("failed", reason=reason)
+

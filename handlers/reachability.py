@@ -1,0 +1,71 @@
+"""When a messenger refuses a person (blocked bot, deleted chat), their officials are told.
+
+A chair who blocked the bot silently stops receiving reminders and alerts; the unit's
+officials are the people who can phone them, so they get one notice per refusal.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.channels.base import OutboundMessage
+from bot.engine.messages import Msg
+from bot.i18n import Translator
+from storage.models import OrgUnit
+from storage.uow import UnitOfWork
+
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "console"}
+
+
+def unit_ids_upward(unit: OrgUnit) -> list[int]:
+    """The unit, then its ancestors, nearest first (from the materialised path)."""
+    ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+    return list(reversed(ids)) or [unit.id]
+
+
+class Reachability:
+    def __init__(self, translator: Translator, default_language: str) -> None:
+        self.translator = translator
+        self.default_language = default_language
+
+    async def refused(self, uow: UnitOfWork, identity_id: int, now: datetime, reason: str) -> None:
+        """Mark the identity unreachable; on the first refusal, queue the officials' notice."""
+        if not await uow.identities.mark_unreachable(identity_id, now):
+            return
+        identity = await uow.identities.get(identity_id)
+        if identity is None:
+            return
+        await uow.audit.write(
+            "identity.unreachable", now, subject=f"{identity.channel}:{identity.external_id}",
+            details={"reason": reason}, person_id=identity.person_id, identity_id=identity.id,
+        )
+        person = await uow.people.get(identity.person_id)
+        name = (person.display_name if person else "") or identity.display_name
+        channel = CHANNEL_NAMES.get(identity.channel, identity.channel)
+        notified: set[int] = set()
+        for membership, unit in await uow.memberships.of_person(identity.person_id):
+            ladder = unit_ids_upward(unit)
+            officials = [
+                row for row in await uow.memberships.officials_reachable(ladder)
+                if row[1].id != identity.person_id
+            ]
+            # The nearest level that has officials is the one that looks after this unit.
+            for level in ladder:
+                here = [row for row in officials if row[0].unit_id == level]
+                if not here:
+                    continue
+                for _, official, target in here:
+                    if target.id in notified:
+                        continue
+                    notified.add(target.id)
+                    lang = official.language or self.default_language
+                    text = self.translator.render(lang, Msg(
+                        "notice.unreachable", name=name, unit=unit.name, channel=channel,
+                        role=self.translator.text(lang, f"role.{membership.role}"),
+                    ))
+                    await uow.outbox.enqueue(
+                        identity_id=target.id, channel=target.channel, address=target.address,
+                        payload=OutboundMessage(text).to_payload(), now=now, kind="notice",
+                        dedupe_key=f"unreachable:{identity_id}:{now:%Y%m%d%H%M%S}:{target.id}",
+                    )
+                break
