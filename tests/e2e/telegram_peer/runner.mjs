@@ -258,13 +258,21 @@ async function botMethod(token, method, p, res) {
       return ok(res, storeBotFile(token, p, 'photo'));
     case 'sendDocument':
       return ok(res, storeBotFile(token, p, 'document'));
-    case 'editMessageText':
+    case 'editMessageText': {
+      await innerCall(`/bot${token}/${method}`, p);
+      // As Telegram does (the package merges instead): an edit without a keyboard, or with
+      // an empty one, leaves the message without buttons.
+      const stored = inner.storage.botMessages.find((m) => m.botToken === token
+        && String(m.messageId) === String(p.message_id) && String(m.message.chat_id) === String(p.chat_id));
+      if (stored && !(p.reply_markup?.inline_keyboard?.length)) delete stored.message.reply_markup;
+      return ok(res, true);
+    }
     case 'editMessageReplyMarkup':
     case 'deleteMessage':
       await innerCall(`/bot${token}/${method}`, p);
       return ok(res, true);
     case 'answerCallbackQuery':
-      state.callbackAnswers.push({ ...p, t: now() });
+      state.callbackAnswers.push({ ...p, token, t: now() });
       await innerCall(`/bot${token}/answerCallbackQuery`, p);
       return ok(res, true);
     case 'setWebhook':
@@ -280,12 +288,12 @@ async function botMethod(token, method, p, res) {
       return ok(res, { url: hook?.url ?? '', has_custom_certificate: false, pending_update_count: (state.queues[token] ?? []).length });
     }
     case 'setMyCommands':
-      state.commands[`${p.scope?.type ?? 'default'}|${p.language_code ?? ''}`] = p.commands ?? [];
+      (state.commands[token] ||= {})[menuKey(p)] = p.commands ?? [];
       return ok(res, true);
     case 'getMyCommands':
-      return ok(res, state.commands[`${p.scope?.type ?? 'default'}|${p.language_code ?? ''}`] ?? []);
+      return ok(res, state.commands[token]?.[menuKey(p)] ?? []);
     case 'deleteMyCommands':
-      delete state.commands[`${p.scope?.type ?? 'default'}|${p.language_code ?? ''}`];
+      delete state.commands[token]?.[menuKey(p)];
       return ok(res, true);
     case 'sendChatAction':
       return ok(res, true);
@@ -297,9 +305,14 @@ async function botMethod(token, method, p, res) {
   }
 }
 
-function takeFault(method, chatId) {
+function menuKey(p) {
+  return `${p.scope?.type ?? 'default'}|${p.language_code ?? ''}`;
+}
+
+function takeFault(token, method, chatId) {
   const fault = state.faults.find(
-    (f) => f.count > 0 && f.method === method && (f.chat_id == null || String(f.chat_id) === String(chatId)),
+    (f) => f.count > 0 && f.method === method && (f.token == null || f.token === token)
+      && (f.chat_id == null || String(f.chat_id) === String(chatId)),
   );
   if (fault) fault.count -= 1;
   return fault;
@@ -348,15 +361,21 @@ async function control(path, p, res, url) {
     case '/_runner/reset':
       reset();
       return ok(res, true);
-    case '/_runner/calls':
-      return ok(res, state.calls);
+    case '/_runner/calls': {
+      const token = url.searchParams.get('token');
+      return ok(res, token ? state.calls.filter((c) => c.token === token) : state.calls);
+    }
     case '/_runner/faults':
       state.faults.push({ count: 1, ...p });
       return ok(res, true);
-    case '/_runner/callback_answers':
-      return ok(res, state.callbackAnswers);
-    case '/_runner/commands':
-      return ok(res, state.commands);
+    case '/_runner/callback_answers': {
+      const token = url.searchParams.get('token');
+      return ok(res, state.callbackAnswers.filter((a) => !token || a.token === token));
+    }
+    case '/_runner/commands': {
+      const token = url.searchParams.get('token');
+      return ok(res, state.commands[token] ?? {});
+    }
     case '/_runner/webhook_log':
       return ok(res, state.webhookLog);
     case '/_runner/chat': {
@@ -381,9 +400,15 @@ const front = http.createServer(async (req, res) => {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     if (match) {
       const [, token, method] = match;
-      const call = { method, chat_id: p.chat_id ?? null, t: now(), status: 200 };
+      const call = { method, token, chat_id: p.chat_id ?? null, text: p.text ?? null, t: now(), status: 200 };
       state.calls.push(call);
-      const fault = takeFault(method, p.chat_id);
+      const fault = takeFault(token, method, p.chat_id);
+      if (fault?.raw) {
+        // What a misconfigured proxy or a wrong base URL answers: not JSON, the path echoed.
+        call.status = fault.error_code;
+        res.writeHead(fault.error_code, { 'content-type': 'text/html' });
+        return res.end(`<pre>Cannot POST ${url.pathname}</pre>`);
+      }
       if (fault) {
         call.status = fault.error_code;
         const parameters = fault.retry_after ? { retry_after: fault.retry_after } : undefined;

@@ -1,0 +1,73 @@
+"""End-to-end fixtures: the Telegram peer process, and the bot wired to it over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import App, build_app
+from bot.clock import SystemClock
+from bot.config import Settings
+from tests.e2e.peer import Peer, RunnerProcess, ci, new_token
+
+
+@pytest.fixture(scope="session")
+def runner() -> Iterator[RunnerProcess]:
+    try:
+        process = RunnerProcess()
+    except FileNotFoundError as exc:
+        if ci():
+            pytest.fail(f"CI must run the end-to-end tests: {exc}")
+        pytest.skip(str(exc))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+async def peer(runner: RunnerProcess) -> AsyncIterator[Peer]:
+    async with aiohttp.ClientSession() as http:
+        yield Peer(runner.base, new_token(), http)
+
+
+def telegram_app(db_url: str, peer: Peer, **telegram: Any) -> App:
+    settings = Settings(
+        database_url=db_url,
+        telegram={"token": peer.token, "api_base": peer.api_base, "poll_timeout": 1,
+                  "username": "TestNameBot", **telegram},
+        http={"host": "127.0.0.1", "port": 0},
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return build_app(settings, clock=SystemClock())
+
+
+@contextlib.asynccontextmanager
+async def running(app: App, *, polling: bool = True) -> AsyncIterator[list[asyncio.Task[Any]]]:
+    """The bot's moving parts in the background: polling and delivery."""
+    assert app.telegram is not None
+    await app.telegram.publish_menu()
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(app.delivery.run_forever(60.0))]
+    if polling:
+        assert app.telegram_polling is not None
+        tasks.append(asyncio.create_task(app.telegram_polling.run()))
+    try:
+        yield tasks
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
+
+@pytest.fixture
+async def tg_app(db_url: str, peer: Peer) -> AsyncIterator[App]:
+    # Conversation tests script a person typing faster than anyone does; the per-chat pace
+    # (1 s by default) is shown by the delivery tests, so here it is short.
+    app = telegram_app(db_url, peer, chat_interval_seconds=0.05)
+    yield app
+    await app.close()
