@@ -157,7 +157,7 @@ class DeliveryWorker:
             return 0
         now = self.clock.now()
         async with self.uows() as uow:
-            rows = await uow.outbox.claim(now, room, self.lease)
+            rows = await uow.outbox.claim(now, room, self.lease, self.per_chat)
             items = [_Item.of(row) for row in rows]
             await uow.commit()
         self._starved = len(items) >= room
@@ -239,6 +239,7 @@ class DeliveryWorker:
                 reason = result.reason or "unreachable"
                 await uow.outbox.dead_letter_many([item.id, *(r.id for r in rest)], reason)
                 await self.on_refused(uow, item.identity_id, now, reason)
+                self._wake.set()  # the refusal may have queued notices to officials
             elif item.attempts >= self.policy.max_attempts:
                 await uow.outbox.dead_letter(item.id, result.reason or "failed")
                 await uow.outbox.release([r.id for r in rest], now, "after a dead letter")

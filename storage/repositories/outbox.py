@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import is_postgres, upsert
+from storage.dialect import upsert
 from storage.models import OutboxMessage
 
 # Lower goes first. A notice (an identity became unreachable, say) is news for officials but
@@ -50,8 +50,14 @@ class Outbox:
             stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
         await self.s.execute(stmt)
 
-    async def claim(self, now: datetime, limit: int, lease: timedelta) -> Sequence[OutboxMessage]:
-        """Lease due messages so no other worker sends them; expired leases are retaken."""
+    async def claim(
+        self, now: datetime, limit: int, lease: timedelta, per_chat: int | None = None
+    ) -> Sequence[OutboxMessage]:
+        """Lease due messages so no other worker sends them; expired leases are retaken.
+
+        At most ``per_chat`` per chat are taken, so one chat's backlog (a chat can take one
+        message a second) never fills a batch that other chats are waiting for.
+        """
         due = and_(
             OutboxMessage.next_attempt_at <= now,
             or_(
@@ -59,25 +65,43 @@ class Outbox:
                 and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
             ),
         )
-        pick = (
-            select(OutboxMessage.id)
-            .where(due)
-            .order_by(OutboxMessage.priority, OutboxMessage.id)
-            .limit(limit)
-        )
-        if is_postgres(self.s):
-            pick = pick.with_for_update(skip_locked=True)
-        ids = list((await self.s.scalars(pick)).all())
-        if not ids:
+        if per_chat is None:
+            pick = (
+                select(OutboxMessage.id)
+                .where(due)
+                .order_by(OutboxMessage.priority, OutboxMessage.id)
+                .limit(limit)
+            )
+        else:
+            rank = func.row_number().over(
+                partition_by=(OutboxMessage.channel, OutboxMessage.address),
+                order_by=(OutboxMessage.priority, OutboxMessage.id),
+            )
+            ranked = select(
+                OutboxMessage.id, OutboxMessage.priority, rank.label("rank")
+            ).where(due).subquery()
+            pick = (
+                select(ranked.c.id)
+                .where(ranked.c.rank <= per_chat)
+                .order_by(ranked.c.priority, ranked.c.id)
+                .limit(limit)
+            )
+        candidates = list((await self.s.scalars(pick)).all())
+        if not candidates:
             return []
-        await self.s.execute(
+        # The update re-checks "due" row by row: of two workers racing for a row, the second
+        # finds it leased (PostgreSQL re-evaluates the condition after the first commits).
+        claimed = list((await self.s.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            .where(OutboxMessage.id.in_(candidates), due)
             .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
-        )
+            .returning(OutboxMessage.id)
+        )).all())
+        if not claimed:
+            return []
         rows = await self.s.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            .where(OutboxMessage.id.in_(claimed))
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .execution_options(populate_existing=True)
         )

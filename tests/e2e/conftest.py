@@ -34,12 +34,12 @@ async def peer(runner: RunnerProcess) -> AsyncIterator[Peer]:
         yield Peer(runner.base, new_token(), http)
 
 
-def telegram_app(db_url: str, peer: Peer, **telegram: Any) -> App:
+def telegram_app(db_url: str, peer: Peer, http_port: int = 0, **telegram: Any) -> App:
     settings = Settings(
         database_url=db_url,
         telegram={"token": peer.token, "api_base": peer.api_base, "poll_timeout": 1,
                   "username": "TestNameBot", **telegram},
-        http={"host": "127.0.0.1", "port": 0},
+        http={"host": "127.0.0.1", "port": http_port},
         _env_file=None,  # type: ignore[call-arg]
     )
     return build_app(settings, clock=SystemClock())

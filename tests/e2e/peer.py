@@ -40,7 +40,8 @@ class RunnerProcess:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"peer did not start: {self.proc.stderr.read() if self.proc.stderr else ''}")
+            errors = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"peer did not start: {errors}")
         self.port = int(json.loads(line)["port"])
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -135,9 +136,9 @@ class Peer:
 
     async def wait_chat(
         self, chat_id: int, predicate: Callable[[list[dict[str, Any]]], bool],
-        timeout: float = 15.0,
+        within: float = 15.0,
     ) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             messages = await self.chat(chat_id)
             if predicate(messages):

@@ -47,7 +47,7 @@ def message_event(message: Message, update_id: int) -> InboundEvent | None:
         loc = message.location
         attachment = Attachment("location", f"{loc.latitude:.6f},{loc.longitude:.6f}")
     else:
-        unsupported = str(message.content_type)
+        unsupported = getattr(message.content_type, "value", str(message.content_type))
     return InboundEvent(
         channel=NAME,
         event_id=str(update_id),
