@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Telegram Bot API peer for the end-to-end tests (Node, pinned by its lock file).
+PEER := tests/e2e/telegram_peer
+PEER_STAMP := $(PEER)/node_modules/.package-lock.json
 
 .PHONY: run test lint demo bench clean
 
@@ -25,7 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy bot/engine storage
 
-test: lint
+$(PEER_STAMP): $(PEER)/package-lock.json
+	npm ci --prefix $(PEER) --no-audit --no-fund
+
+test: lint $(PEER_STAMP)
 	$(BIN)/pytest -q
 
 clean:

@@ -8,8 +8,17 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _blank_is_none(value: object) -> object:
+    """``TINHHINH_TELEGRAM__TOKEN=`` (as in .env.example) means no token, not an empty one."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    if isinstance(value, SecretStr) and not value.get_secret_value().strip():
+        return None
+    return value
 
 
 class TelegramSettings(BaseModel):
@@ -26,6 +35,8 @@ class TelegramSettings(BaseModel):
     group_per_minute: int = Field(default=20, ge=1, le=20)
     # Long-polling wait per getUpdates call, in seconds.
     poll_timeout: int = Field(default=25, ge=0, le=50)
+
+    _token_blank = field_validator("token", "webhook_secret", mode="before")(_blank_is_none)
 
     @model_validator(mode="after")
     def _webhook_needs_url_and_secret(self) -> TelegramSettings:
@@ -50,6 +61,8 @@ class ZaloSettings(BaseModel):
     api_base: str = "https://bot-api.zaloplatforms.com"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_secret: SecretStr | None = None
+
+    _token_blank = field_validator("token", "webhook_secret", mode="before")(_blank_is_none)
 
 
 class HttpSettings(BaseModel):

@@ -45,3 +45,10 @@ def test_webhook_mode_needs_a_url_and_a_strong_secret(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TINHHINH_TELEGRAM__WEBHOOK_SECRET", "long-enough-secret-1")
     with pytest.raises(ValueError, match="WEBHOOK_URL"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_an_empty_token_means_no_messenger(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TINHHINH_TELEGRAM__TOKEN", "")
+    monkeypatch.setenv("TINHHINH_ZALO__TOKEN", "  ")
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert s.telegram.token is None and s.zalo.token is None and not s.has_messenger
