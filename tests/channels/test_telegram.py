@@ -115,3 +115,24 @@ def test_a_press_on_someone_elses_keyboard_is_refused_before_the_conversation() 
     press = press_event(own, 91)
     assert press.refusal is None and press.event is not None
     assert press.event.choice == (3, "gui") and press.event.chat_id == "42"
+
+
+def test_bot_api_errors_map_onto_delivery_results() -> None:
+    from aiogram.exceptions import (
+        TelegramBadRequest,
+        TelegramForbiddenError,
+        TelegramRetryAfter,
+        TelegramServerError,
+    )
+    from aiogram.methods import SendMessage
+
+    from bot.channels.telegram.channel import _result
+
+    method = SendMessage(chat_id=1, text="x")
+    assert _result(TelegramRetryAfter(method, "Too Many Requests", 7)).retry_after == 7
+    blocked = _result(TelegramForbiddenError(method, "Forbidden: bot was blocked by the user"))
+    gone = _result(TelegramBadRequest(method, "Bad Request: chat not found"))
+    assert blocked.status == gone.status == "unreachable"
+    assert _result(TelegramBadRequest(method, "Bad Request: can't parse entities")).status == (
+        "failed")
+    assert _result(TelegramServerError(method, "Internal Server Error")).status == "failed"

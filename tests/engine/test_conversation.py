@@ -8,6 +8,7 @@ import pytest
 
 from bot.engine import effects as fx
 from bot.engine.conversation import Engine, EngineConfig
+from bot.engine.form import parse_form
 from bot.engine.inputs import AttachmentInput, ChoiceInput, CommandInput, TextInput, TimeoutInput
 from bot.engine.messages import Msg
 from bot.engine.session import CONFIRM, Session
@@ -183,3 +184,30 @@ def test_session_round_trips_through_json() -> None:
     assert s is not None
     again = Session.from_dict(json.loads(json.dumps(s.to_dict())))
     assert again == s
+
+
+def test_a_location_is_taken_where_a_question_asks_for_one() -> None:
+    form = parse_form({
+        "id": "vi_tri", "version": 1, "title": "Vị trí",
+        "questions": [{"key": "noi_xay_ra", "type": "attachments", "label": "Nơi xảy ra?",
+                       "accept": ["location", "photo"], "max_count": 2}],
+    }, "vi_tri.yaml", CATALOG.common.yes_no)
+    engine = Engine({form.id: form}, CATALOG.common, EngineConfig())
+    s = engine.start("vi_tri").session
+    assert s is not None
+    out = engine.step(s, AttachmentInput("location", "22.500000,104.250000"))
+    assert fx.Say(Msg("attachment.received", count=1)) in out.effects
+    assert out.session is not None
+    out = engine.step(out.session, CommandInput("done"))
+    assert out.session is not None and out.session.answers["noi_xay_ra"] == [
+        {"kind": "location", "ref": "22.500000,104.250000", "size": 0}]
+
+
+def test_a_file_over_the_size_limit_is_refused_and_nothing_is_kept() -> None:
+    engine = Engine(CATALOG.forms, CATALOG.common, EngineConfig(max_attachment_bytes=1000))
+    s = full_report()
+    s, _ = run(CommandInput("back"), session=s)
+    assert s is not None
+    out = engine.step(s, AttachmentInput("photo", "big", 1001))
+    assert asks(list(out.effects)).error == Msg("error.attachment_too_big", max_mb="0.000953674")
+    assert out.session is not None and "dinh_kem" not in out.session.answers
