@@ -15,14 +15,15 @@ import shutil
 import string
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
 PEER_DIR = Path(__file__).parent / "telegram_peer"
+T = TypeVar("T")
 
 
 class RunnerProcess:
@@ -174,6 +175,19 @@ class Peer:
             "description": description, "count": count, "chat_id": chat_id,
             "retry_after": retry_after, "raw": raw,
         })
+
+
+async def eventually(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool],
+                     what: str, within: float = 15.0) -> T:
+    """Poll ``fetch`` until ``done`` holds for its result."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await fetch()
+        if done(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; last: {value!r:.300}")
+        await asyncio.sleep(0.03)
 
 
 def button(message: dict[str, Any], label_part: str) -> str:

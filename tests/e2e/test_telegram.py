@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from sqlalchemy import func, select
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from storage.models import AuditLog, ChannelIdentity, Conversation, ProcessedEvent, Report
 from tests.e2e.conftest import running
-from tests.e2e.peer import Peer, TgUser, button
+from tests.e2e.peer import Peer, TgUser, button, eventually
 from tests.helpers import invite, reports, seed
 
 CHAIR = TgUser(5001, "Lò Văn An")
@@ -143,12 +142,8 @@ async def test_enrol_by_deep_link_and_file_a_rapid_report_with_buttons_typing_an
 
 
 async def _wait_answers(peer: Peer, n: int) -> list[dict[str, Any]]:
-    for _ in range(300):
-        answers = await peer.callback_answers()
-        if len(answers) >= n:
-            return answers
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"expected {n} callback answers, got {len(answers)}")
+    return await eventually(peer.callback_answers, lambda answers: len(answers) >= n,
+                            f"{n} callback answers")
 
 
 async def test_documents_voice_location_and_what_the_bot_cannot_take(
@@ -200,11 +195,7 @@ async def test_documents_voice_location_and_what_the_bot_cannot_take(
 async def _settle(peer: Peer, user: TgUser) -> None:
     """Wait until the bot has answered the last line (its reply count grows)."""
     before = len(await peer.chat(user.id))
-    for _ in range(300):
-        if len(await peer.chat(user.id)) > before:
-            return
-        await asyncio.sleep(0.03)
-    raise AssertionError("the bot did not answer")
+    await eventually(lambda: peer.chat(user.id), lambda ms: len(ms) > before, "an answer")
 
 
 async def test_events_are_recorded_once(tg_app: App, peer: Peer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Document, Message, Video, Voice
 
 from bot.channels.base import Attachment, InboundEvent
 from bot.channels.telegram.keyboard import decode
@@ -15,6 +15,10 @@ NAME = "telegram"
 
 def _name(first: str | None, last: str | None, username: str | None) -> str:
     return " ".join(x for x in (first, last) if x) or (username or "")
+
+
+def _file(kind: str, media: Document | Voice | Video, name: str | None) -> Attachment:
+    return Attachment(kind, media.file_id, media.file_size or 0, name, media.mime_type)
 
 
 def message_event(message: Message, update_id: int) -> InboundEvent | None:
@@ -32,17 +36,11 @@ def message_event(message: Message, update_id: int) -> InboundEvent | None:
         best = message.photo[-1]  # Telegram lists sizes smallest first
         attachment = Attachment("photo", best.file_id, best.file_size or 0, None, "image/jpeg")
     elif message.document is not None:
-        doc = message.document
-        attachment = Attachment("document", doc.file_id, doc.file_size or 0, doc.file_name,
-                                doc.mime_type)
+        attachment = _file("document", message.document, message.document.file_name)
     elif message.voice is not None:
-        voice = message.voice
-        attachment = Attachment("voice", voice.file_id, voice.file_size or 0, None,
-                                voice.mime_type)
+        attachment = _file("voice", message.voice, None)
     elif message.video is not None:
-        video = message.video
-        attachment = Attachment("video", video.file_id, video.file_size or 0, video.file_name,
-                                video.mime_type)
+        attachment = _file("video", message.video, message.video.file_name)
     elif message.location is not None:
         loc = message.location
         attachment = Attachment("location", f"{loc.latitude:.6f},{loc.longitude:.6f}")
