@@ -17,6 +17,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    AiogramError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -102,7 +103,7 @@ class TelegramChannel:
                 notice, accepted = handled.notice, handled.accepted
         finally:
             # Every press is answered, or the phone shows a spinner on the button.
-            with contextlib.suppress(TelegramAPIError):
+            with contextlib.suppress(AiogramError):
                 await self.bot.answer_callback_query(query.id, text=notice)
         if accepted and query.message is not None and isinstance(query.message, Message):
             await self._show_chosen(query.message, query.data or "")
@@ -116,7 +117,7 @@ class TelegramChannel:
                 text=text, chat_id=message.chat.id, message_id=message.message_id,
                 reply_markup=None,
             )
-        except TelegramAPIError as exc:  # cosmetic: the answer itself is already stored
+        except AiogramError as exc:  # cosmetic: the answer itself is already stored
             log.info("could not mark the chosen answer: %s", exc)
 
     def _lang(self, code: str | None) -> str:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
+from aiogram.exceptions import AiogramError, TelegramRetryAfter
 from aiogram.types import Update
 
 from bot.channels.telegram.channel import ALLOWED_UPDATES
@@ -46,17 +46,20 @@ class TelegramPolling:
         self.offset: int | None = None
 
     async def run(self) -> None:
-        # getUpdates is refused while a webhook is set; pending updates are kept.
-        await self.bot.delete_webhook(drop_pending_updates=False)
         failures = 0
+        webhook_cleared = False
         while True:
             try:
+                if not webhook_cleared:
+                    # getUpdates is refused while a webhook is set; pending updates are kept.
+                    await self.bot.delete_webhook(drop_pending_updates=False)
+                    webhook_cleared = True
                 batch = await self.poll_once()
                 failures = 0
             except TelegramRetryAfter as exc:
                 await asyncio.sleep(exc.retry_after)
                 continue
-            except (TelegramAPIError, OSError, TimeoutError) as exc:
+            except (AiogramError, OSError, TimeoutError) as exc:  # network, HTML from a proxy
                 failures += 1
                 wait = min(self.max_backoff, 0.5 * 2 ** min(failures, 8))
                 log.warning("telegram polling: %s; again in %.1fs", type(exc).__name__, wait)
