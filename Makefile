@@ -34,5 +34,9 @@ $(PEER_STAMP): $(PEER)/package-lock.json
 test: lint $(PEER_STAMP)
 	$(BIN)/pytest -q
 
+bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,96 @@
+"""Run the benchmarks and print their table (``make bench``). Never a test: figures only.
+
+    python -m bench.run [--quick] [--only steps]
+
+PostgreSQL is the server at TINHHINH_BENCH_PG (default the local one, trust auth); each run
+creates and drops its own database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bench import steps
+
+PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
+                          "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
+    """A new, empty database for one run."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{workdir / (uuid.uuid4().hex + '.db')}"
+        return
+    name = f"tinhhinh_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_async_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+async def step_table(quick: bool) -> list[steps.StepFigures]:
+    results: list[steps.StepFigures] = []
+    plans = [(1, 80 if quick else 400), (200, 8 if quick else 16)]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for chats, per_chat in plans:
+            results.append(await steps.run_memory(chats, per_chat))
+            for kind in ("sqlite", "postgres"):
+                async with database(kind, work) as url:
+                    results.append(await steps.run_sql_fsm(url, kind, chats, per_chat))
+                async with database(kind, work) as url:
+                    results.append(await steps.run_ours(url, kind, chats, per_chat))
+    return results
+
+
+def print_steps(console: Console, results: list[steps.StepFigures]) -> None:
+    table = Table(title="Conversation steps (rapid report, 8 steps per report)")
+    for column in ("peer", "db", "chats", "steps", "failed", "steps/s", "p50 ms", "p99 ms",
+                   "vs (b)", "vs (a)"):
+        table.add_column(column, justify="right" if column not in ("peer", "db") else "left")
+    for r in results:
+        same = [x for x in results if x.chats == r.chats]
+        durable = next((x for x in same if x.peer.startswith("(b)") and x.database == r.database),
+                       None)
+        memory = next(x for x in same if x.peer.startswith("(a)"))
+        vs_b = f"{r.per_second / durable.per_second:.2f}x" if durable and r is not durable else ""
+        vs_a = f"{r.per_second / memory.per_second:.2f}x" if r is not memory else ""
+        table.add_row(r.peer, r.database, str(r.chats), str(r.steps), str(r.errors),
+                      f"{r.per_second:,.0f}",
+                      f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", vs_b, vs_a)
+    console.print(table)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
+    parser.add_argument("--only", choices=["steps"], default=None)
+    args = parser.parse_args()
+    console = Console(width=140)
+    console.print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+                  f"Python {platform.python_version()}, {platform.platform()}")
+    print_steps(console, await step_table(args.quick))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
