@@ -18,20 +18,20 @@ from typing import Any
 from aiogram import Bot
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bench.fakes import bench_bot
+from bench.fakes import TOKEN, bench_bot
 from bench.flow import STEPS, updates
 from bench.peers import fsm
 from bot.app import App, build_app
 from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import SystemClock
 from bot.config import Settings
-from bot.ratelimit import Rates, TokenBuckets
 from handlers.demo import seed_demo
 from storage.database import create_engine
 from storage.migrate import upgrade
+from storage.models import Report
 
 USER_BASE = 800_000_000
 
@@ -139,12 +139,12 @@ async def ours(url: str, chats: int) -> tuple[App, TelegramChannel, Bot]:
     engine = create_engine(url)
     await upgrade(engine)
     await engine.dispose()
-    settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
-    app = build_app(settings, clock=SystemClock())
     bot, _ = bench_bot()
-    channel = TelegramChannel(bot, app.inbound, TokenBuckets(Rates()), app.translator,
-                              settings.default_language, app.catalog.menu)
-    app.channels["telegram"] = channel
+    settings = Settings(database_url=url, telegram={"token": TOKEN},
+                        _env_file=None)  # type: ignore[call-arg]
+    app = build_app(settings, clock=SystemClock(), telegram_bot=bot)
+    assert app.telegram is not None
+    channel = app.telegram
     now = app.clock.now()
     async with app.uows() as uow:
         await seed_demo(uow, now)
@@ -163,9 +163,6 @@ async def run_ours(url: str, label: str, chats: int, steps_per_chat: int) -> Ste
     try:
         run = await _drive(channel.feed, bot, chats, steps_per_chat)
         async with app.uows() as uow:
-            from sqlalchemy import func, select
-
-            from storage.models import Report
             stored = await uow.session.scalar(select(func.count()).select_from(Report))
         assert stored == chats * max(1, steps_per_chat // len(STEPS)), stored
     finally:

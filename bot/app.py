@@ -32,6 +32,8 @@ from storage.database import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
 if TYPE_CHECKING:  # aiogram takes seconds to import: only when Telegram is configured
+    from aiogram import Bot
+
     from bot.channels.telegram.channel import TelegramChannel
     from bot.channels.telegram.polling import TelegramPolling
     from bot.channels.telegram.webhook import TelegramWebhook
@@ -67,7 +69,9 @@ def build_app(
     *,
     clock: Clock | None = None,
     channels: Mapping[str, Channel] | None = None,
+    telegram_bot: Bot | None = None,
 ) -> App:
+    """``telegram_bot`` replaces the Bot built from settings (benchmarks use a fake session)."""
     clock = clock or SystemClock()
     logredact.install([
         s.get_secret_value() if s else None
@@ -117,7 +121,7 @@ def build_app(
         from bot.channels.telegram.polling import TelegramPolling
         from bot.channels.telegram.webhook import TelegramWebhook
 
-        bot = make_bot(tg.token.get_secret_value(), tg.api_base)
+        bot = telegram_bot or make_bot(tg.token.get_secret_value(), tg.api_base)
         rates = Rates(overall_per_second=tg.overall_per_second,
                       chat_interval=tg.chat_interval_seconds,
                       group_per_minute=tg.group_per_minute)

@@ -6,12 +6,13 @@ officials are the people who can phone them, so they get one notice per refusal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.channels.base import OutboundMessage
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from storage.models import OrgUnit
+from storage.models import ChannelIdentity, Membership, OrgUnit, Person
 from storage.uow import UnitOfWork
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "console"}
@@ -42,30 +43,37 @@ class Reachability:
         person = await uow.people.get(identity.person_id)
         name = (person.display_name if person else "") or identity.display_name
         channel = CHANNEL_NAMES.get(identity.channel, identity.channel)
+        memberships = await uow.memberships.of_person(identity.person_id)
+        ladders = [unit_ids_upward(unit) for _, unit in memberships]
+        officials = [
+            row for row in await uow.memberships.officials_reachable(
+                sorted({u for ladder in ladders for u in ladder}))
+            if row[1].id != identity.person_id
+        ]
         notified: set[int] = set()
-        for membership, unit in await uow.memberships.of_person(identity.person_id):
-            ladder = unit_ids_upward(unit)
-            officials = [
-                row for row in await uow.memberships.officials_reachable(ladder)
-                if row[1].id != identity.person_id
-            ]
-            # The nearest level that has officials is the one that looks after this unit.
-            for level in ladder:
-                here = [row for row in officials if row[0].unit_id == level]
-                if not here:
+        for (membership, unit), ladder in zip(memberships, ladders, strict=True):
+            for _, official, target in _nearest_level(ladder, officials):
+                if target.id in notified:
                     continue
-                for _, official, target in here:
-                    if target.id in notified:
-                        continue
-                    notified.add(target.id)
-                    lang = official.language or self.default_language
-                    text = self.translator.render(lang, Msg(
-                        "notice.unreachable", name=name, unit=unit.name, channel=channel,
-                        role=self.translator.text(lang, f"role.{membership.role}"),
-                    ))
-                    await uow.outbox.enqueue(
-                        identity_id=target.id, channel=target.channel, address=target.address,
-                        payload=OutboundMessage(text).to_payload(), now=now, kind="notice",
-                        dedupe_key=f"unreachable:{identity_id}:{now:%Y%m%d%H%M%S}:{target.id}",
-                    )
-                break
+                notified.add(target.id)
+                lang = official.language or self.default_language
+                text = self.translator.render(lang, Msg(
+                    "notice.unreachable", name=name, unit=unit.name, channel=channel,
+                    role=self.translator.text(lang, f"role.{membership.role}"),
+                ))
+                await uow.outbox.enqueue(
+                    identity_id=target.id, channel=target.channel, address=target.address,
+                    payload=OutboundMessage(text).to_payload(), now=now, kind="notice",
+                    dedupe_key=f"unreachable:{identity_id}:{now:%Y%m%d%H%M%S}:{target.id}",
+                )
+
+
+def _nearest_level(
+    ladder: list[int], officials: Sequence[tuple[Membership, Person, ChannelIdentity]]
+) -> list[tuple[Membership, Person, ChannelIdentity]]:
+    """The officials of the nearest level that has any: the level that looks after the unit."""
+    for level in ladder:
+        here = [row for row in officials if row[0].unit_id == level]
+        if here:
+            return here
+    return []

@@ -139,15 +139,8 @@ class Peer:
         self, chat_id: int, predicate: Callable[[list[dict[str, Any]]], bool],
         within: float = 15.0,
     ) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + within
-        while True:
-            messages = await self.chat(chat_id)
-            if predicate(messages):
-                return messages
-            if asyncio.get_running_loop().time() > deadline:
-                texts = [m["text"][:80] for m in messages]
-                raise AssertionError(f"timed out waiting in chat {chat_id}; messages: {texts}")
-            await asyncio.sleep(0.05)
+        return await eventually(lambda: self.chat(chat_id), predicate,
+                                f"a message in chat {chat_id}", within)
 
     async def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         calls: list[dict[str, Any]] = await self._get("/_runner/calls", token=self.token)

@@ -105,7 +105,7 @@ class TelegramChannel:
             # Every press is answered, or the phone shows a spinner on the button.
             with contextlib.suppress(AiogramError):
                 await self.bot.answer_callback_query(query.id, text=notice)
-        if accepted and query.message is not None and isinstance(query.message, Message):
+        if accepted and isinstance(query.message, Message):  # not an inaccessible message
             await self._show_chosen(query.message, query.data or "")
 
     async def _show_chosen(self, message: Message, data: str) -> None:
