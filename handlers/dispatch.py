@@ -34,7 +34,7 @@ class Dispatcher:
     async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
         text = event.text
         cmd = self.catalog.commands.parse(text) if text else None
-        conv = await turn.uow.conversations.of_person(turn.person.id)
+        conv = turn.conversation
         state: dict[str, Any] = dict(conv.state or {}) if conv else {}
         session = Session.from_dict(state["session"]) if "session" in state else None
         pending = state.get("pending")
@@ -58,7 +58,7 @@ class Dispatcher:
             if cmd is None:
                 await self._answer_pending(turn, conv, session, pending, event)
                 return
-        if not await turn.memberships():
+        if not await turn.enrolled():
             if text and looks_like_code(text, strict=False):
                 await self.enrolment.redeem(turn, text)
             else:
@@ -125,7 +125,7 @@ class Dispatcher:
         if not units:
             await turn.say(Msg("report.chairs_only"))
         elif len(units) == 1:
-            await self.flow.start(turn, form_id, units[0])
+            await self.flow.start(turn, form_id, units[0], conv)
         else:
             pending = {"kind": "unit", "form": form_id, "units": [u.id for u in units]}
             await self._ask_pending(turn, conv, None, pending)
@@ -166,6 +166,7 @@ class Dispatcher:
                 turn.person.id, identity_id=turn.identity.id, unit_id=None, form_id=None,
                 state=None, now=turn.now,
             )
+            turn.conversation = conv
         await self._save_pending(turn, conv, session, pending)
 
     async def _answer_pending(
@@ -200,7 +201,7 @@ class Dispatcher:
             await self._start_report(turn, conv, pending["form"])
         elif kind == "unit":
             unit = next(u for u in units if str(u.id) == key)
-            await self.flow.start(turn, pending["form"], unit)
+            await self.flow.start(turn, pending["form"], unit, conv)
 
     async def _press_is_current(
         self,
@@ -243,6 +244,7 @@ class Dispatcher:
             form_id=conv.form_id if session else None,
             state=state or None,
             now=turn.now,
+            current=conv,
         )
 
     # -- small answers ------------------------------------------------------------------

@@ -44,7 +44,8 @@ class DraftTimers:
         identity = await uow.identities.get(conv.identity_id)
         if identity is None:
             return
-        turn = Turn(uow, identity, person, now, self.tz, self.translator, self.default_language)
+        turn = Turn(uow, identity, person, now, self.tz, self.translator, self.default_language,
+                    conversation=conv)
         session = Session.from_dict(conv.state["session"])
         await self.flow.step(turn, conv, session, TimeoutInput(kind))  # type: ignore[arg-type]
         await turn.flush()

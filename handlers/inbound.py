@@ -64,23 +64,27 @@ class InboundHandler:
     async def _apply(self, event: InboundEvent, *, fail: bool) -> Handled:
         now = self.clock.now()
         async with self.uows() as uow:
-            if await uow.events.seen(event.channel, event.event_id):
+            # Claimed first: a concurrent copy of this event waits here, then drops out.
+            if not await uow.events.claim(event.channel, event.event_id, now):
                 return DUPLICATE
-            identity = await uow.identities.get_or_create(
-                event.channel, event.sender_id, event.chat_id, event.display_name, now
-            )
-            person = await uow.people.lock(identity.person_id)
-            # A duplicate may have committed while we waited for the person's lock.
-            if await uow.events.seen(event.channel, event.event_id):
-                return DUPLICATE
-            turn = Turn(uow, identity, person, now, self.tz, self.translator,
-                        self.default_language)
+            arrival = await uow.arrivals.load(event.channel, event.sender_id)
+            if arrival is None:  # a stranger's first message
+                await uow.identities.get_or_create(
+                    event.channel, event.sender_id, event.chat_id, event.display_name, now
+                )
+                arrival = await uow.arrivals.load(event.channel, event.sender_id)
+                assert arrival is not None
+            elif arrival.identity.unreachable_at is not None:
+                # They wrote to us, so the messenger delivers to them again.
+                arrival.identity.unreachable_at = None
+            turn = Turn(uow, arrival.identity, arrival.person, now, self.tz, self.translator,
+                        self.default_language, conversation=arrival.conversation,
+                        enrolled_hint=arrival.enrolled)
             if fail:
                 await turn.say(Msg("error.internal"))
             else:
                 await self.dispatcher.dispatch(turn, event)
             await turn.flush()
-            await uow.events.record(event.channel, event.event_id, now)
             await uow.commit()
         return Handled(True, turn.t(turn.notice) if turn.notice else None)
 

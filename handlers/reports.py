@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.engine import effects as fx
@@ -25,7 +26,9 @@ class ReportFlow:
         self.engine = engine
         self.renderer = renderer
 
-    async def start(self, turn: Turn, form_id: str, unit: OrgUnit) -> None:
+    async def start(
+        self, turn: Turn, form_id: str, unit: OrgUnit, conv: Conversation | None = None
+    ) -> None:
         conv = await turn.uow.conversations.save(
             turn.person.id,
             identity_id=turn.identity.id,
@@ -33,7 +36,9 @@ class ReportFlow:
             form_id=form_id,
             state=None,
             now=turn.now,
+            current=conv,
         )
+        turn.conversation = conv
         outcome = self.engine.start(form_id)
         await turn.say(Msg("report.started", form=self.engine.forms[form_id].title_text(turn.lang),
                            unit=unit.name))
@@ -54,19 +59,21 @@ class ReportFlow:
         target = draft_target(conv.id)
         before = conv.state.get("session") if conv.state else None
         session = outcome.session or (Session.from_dict(before) if before else None)
+        timers: list[tuple[str, str, datetime, dict[str, Any]]] = []
         for effect in outcome.effects:
             if isinstance(effect, fx.Submitted):
                 await self._store(turn, conv, effect)
             elif isinstance(effect, fx.ScheduleFire):
-                await uow.fires.schedule(
-                    effect.kind, target, turn.now + effect.after, turn.now, {}
-                )
+                timers.append((effect.kind, target, turn.now + effect.after, {}))
             elif isinstance(effect, fx.CancelFires):
+                await uow.fires.schedule_many(timers, turn.now)  # effects apply in order
+                timers = []
                 await uow.fires.cancel_target(target)
             elif session is not None:
                 message = self.renderer.effect(turn.lang, session, effect)
                 if message is not None:
                     await turn.reply(message)
+        await uow.fires.schedule_many(timers, turn.now)
         ended = any(isinstance(e, fx.Ended) for e in outcome.effects)
         state: dict[str, Any] | None = None
         if outcome.session is not None and not ended:
@@ -78,6 +85,7 @@ class ReportFlow:
             form_id=conv.form_id if state else None,
             state=state,
             now=turn.now,
+            current=conv,
         )
 
     async def _store(self, turn: Turn, conv: Conversation, done: fx.Submitted) -> None:

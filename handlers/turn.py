@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import OutboundMessage
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from storage.models import ChannelIdentity, Membership, OrgUnit, Person
+from storage.models import ChannelIdentity, Conversation, Membership, OrgUnit, Person
 from storage.uow import UnitOfWork
 
 
@@ -22,6 +22,10 @@ class Turn:
     tz: ZoneInfo
     translator: Translator
     default_language: str = "vi"
+    # The person's draft row as loaded with them (None: no row yet).
+    conversation: Conversation | None = None
+    # Whether they hold any role, when the loader already knows (saves a query a step).
+    enrolled_hint: bool | None = None
     _memberships: list[tuple[Membership, OrgUnit]] | None = field(default=None, repr=False)
     # A short answer to a button press (stale keyboard...), shown as a toast where possible.
     notice: Msg | None = None
@@ -41,7 +45,13 @@ class Turn:
     async def memberships(self, *, fresh: bool = False) -> list[tuple[Membership, OrgUnit]]:
         if self._memberships is None or fresh:
             self._memberships = list(await self.uow.memberships.of_person(self.person.id))
+            self.enrolled_hint = None
         return self._memberships
+
+    async def enrolled(self) -> bool:
+        if self._memberships is None and self.enrolled_hint is not None:
+            return self.enrolled_hint
+        return bool(await self.memberships())
 
     async def reply(self, message: OutboundMessage, kind: str = "reply") -> None:
         """Queue a message to this person; it is written to the outbox by ``flush``."""

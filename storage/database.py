@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from storage.sqlite_inline import connector
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
@@ -17,7 +19,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, async_creator=connector(database or ":memory:"), **kwargs
+        )
         _tune_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 10)
@@ -35,7 +39,6 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

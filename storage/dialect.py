@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 
 def upsert(session: AsyncSession, table: Any) -> Any:
@@ -17,3 +20,17 @@ def upsert(session: AsyncSession, table: Any) -> Any:
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+class PerDialect(dict[str, T]):
+    """A hot-path statement built once per database kind, picked per session.
+
+    Composing a statement costs more than running it from SQLAlchemy's compiled cache, and a
+    conversation step runs a handful of them.
+    """
+
+    def __init__(self, build: Callable[[Callable[..., Any]], T]) -> None:
+        super().__init__(postgresql=build(postgresql.insert), sqlite=build(sqlite.insert))
+
+    def on(self, session: AsyncSession) -> T:
+        return self["postgresql" if is_postgres(session) else "sqlite"]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from types import TracebackType
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
 from storage.repositories.events import ProcessedEvents
@@ -16,18 +20,32 @@ from storage.repositories.outbox import Outbox
 from storage.repositories.people import Identities, Memberships, People
 from storage.repositories.reports import Reports
 
+# How long a write transaction waits for another process's write lock on SQLite.
+LOCK_WAIT_SECONDS = 30.0
+
 
 class UnitOfWork:
     """``async with factory() as uow: ...; await uow.commit()``; leaving uncommitted rolls back."""
 
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], gate: asyncio.Lock | None = None
+    ) -> None:
         self._sessions = sessions
+        self._gate = gate
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
-        await self.session.begin()
+        if self._gate is not None:
+            await self._gate.acquire()
+            try:
+                self.session = await self._begin_write()
+            except BaseException:
+                self._gate.release()
+                raise
+        else:
+            self.session = self._sessions()
+            await self.session.begin()
         s = self.session
         self.units = OrgUnits(s)
         self.people = People(s)
@@ -39,8 +57,29 @@ class UnitOfWork:
         self.outbox = Outbox(s)
         self.fires = Fires(s)
         self.events = ProcessedEvents(s)
+        self.arrivals = Arrivals(s)
         self.audit = Audit(s)
         return self
+
+    async def _begin_write(self) -> AsyncSession:
+        """SQLite: take the write lock now, waiting out another process without blocking.
+
+        The connection never blocks on a lock (see ``storage.sqlite_inline``); another
+        process holding the lock (an import from the command line) is retried here.
+        """
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        pause = 0.002
+        while True:
+            session = self._sessions()
+            try:
+                await session.connection()  # BEGIN IMMEDIATE
+                return session
+            except OperationalError as exc:
+                await session.close()
+                if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     async def __aexit__(
         self,
@@ -54,15 +93,24 @@ class UnitOfWork:
             if exc_type is not None and self.session.in_transaction():
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._gate is not None:
+                    self._gate.release()
 
     async def commit(self) -> None:
         await self.session.commit()
 
 
 class UnitOfWorkFactory:
+    """Units of work over one database. On SQLite, write transactions queue here in arrival
+    order (one writer at a time is all SQLite allows) instead of spinning on its lock."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        bind = sessions.kw.get("bind")
+        self._gate = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions)
+        return UnitOfWork(self._sessions, self._gate)

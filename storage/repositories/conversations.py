@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Conversation
+
+_TABLE = Conversation.__table__
+_UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("conversation_id"))
 
 
 class Conversations:
@@ -30,19 +34,29 @@ class Conversations:
         form_id: str | None,
         state: dict[str, Any] | None,
         now: datetime,
+        current: Conversation | None = None,
     ) -> Conversation:
-        conv = await self.of_person(person_id)
-        if conv is None:
-            conv = Conversation(person_id=person_id, updated_at=now)
-            self.s.add(conv)
-        if form_id is not None and conv.form_id is None:
-            conv.started_at = now
-        conv.identity_id = identity_id
-        conv.unit_id = unit_id
-        conv.form_id = form_id
-        conv.state = state
-        conv.updated_at = now
+        """Write the person's draft state; ``current`` is their row if already loaded."""
+        conv = current if current is not None else await self.of_person(person_id)
+        values: dict[str, Any] = {
+            "identity_id": identity_id,
+            "unit_id": unit_id,
+            "form_id": form_id,
+            "state": state,
+            "updated_at": now,
+        }
         if form_id is None:
-            conv.started_at = None
-        await self.s.flush()
+            values["started_at"] = None
+        elif conv is None or conv.form_id is None:
+            values["started_at"] = now
+        if conv is None:
+            conv = Conversation(person_id=person_id, **values)
+            self.s.add(conv)
+            await self.s.flush()
+            return conv
+        # A plain UPDATE by id, built once; the loaded row is brought up to date without
+        # marking it changed, so the session does not write it a second time.
+        await self.s.execute(_UPDATE, {"conversation_id": conv.id, **values})
+        for key, value in values.items():
+            set_committed_value(conv, key, value)
         return conv

@@ -7,12 +7,31 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import PerDialect
 from storage.models import ProcessedEvent
+
+_TABLE = ProcessedEvent.__table__
+_CLAIM = PerDialect(
+    lambda insert: insert(_TABLE)
+    .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+    .returning(_TABLE.c.id)
+)
 
 
 class ProcessedEvents:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+
+    async def claim(self, channel: str, event_id: str, now: datetime) -> bool:
+        """Record the event as applied by this transaction; False if it already was.
+
+        The unique key does the checking: a concurrent copy of the same event waits on the
+        key until this transaction ends, then finds it taken (or takes it, if we rolled back).
+        """
+        inserted = await self.s.scalar(
+            _CLAIM.on(self.s), {"channel": channel, "event_id": event_id, "processed_at": now}
+        )
+        return inserted is not None
 
     async def seen(self, channel: str, event_id: str) -> bool:
         found = await self.s.scalar(
@@ -21,8 +40,3 @@ class ProcessedEvents:
             )
         )
         return found is not None
-
-    async def record(self, channel: str, event_id: str, now: datetime) -> None:
-        # A plain insert: a concurrent duplicate violates the unique key and rolls back.
-        self.s.add(ProcessedEvent(channel=channel, event_id=event_id, processed_at=now))
-        await self.s.flush()

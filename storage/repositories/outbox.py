@@ -9,12 +9,18 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import upsert
+from storage.dialect import PerDialect
 from storage.models import OutboxMessage
 
 # Lower goes first. A notice (an identity became unreachable, say) is news for officials but
 # not urgent; it goes with reminders.
 PRIORITY = {"alert": 0, "reply": 1, "notice": 2, "reminder": 2, "digest": 3}
+
+_TABLE = OutboxMessage.__table__
+_ENQUEUE = PerDialect(lambda insert: insert(_TABLE))
+_ENQUEUE_ONCE = PerDialect(
+    lambda insert: insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+)
 
 
 class Outbox:
@@ -45,10 +51,8 @@ class Outbox:
             "dedupe_key": dedupe_key,
             "created_at": now,
         }
-        stmt = upsert(self.s, OutboxMessage.__table__).values(**values)
-        if dedupe_key is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        await self.s.execute(stmt)
+        stmts = _ENQUEUE if dedupe_key is None else _ENQUEUE_ONCE
+        await self.s.execute(stmts.on(self.s), values)
 
     async def claim(
         self, now: datetime, limit: int, lease: timedelta, per_chat: int | None = None
