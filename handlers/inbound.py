@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.channels.base import DUPLICATE, Handled, InboundEvent
 from bot.clock import Clock
@@ -47,7 +47,7 @@ class InboundHandler:
         """Apply one event and commit; a repeat is dropped. Raises only if nothing committed
         (the database is down), so the messenger delivers the event again later."""
         try:
-            applied = await self._apply(event, fail=False)
+            applied = await self._apply_once_more_if_disconnected(event)
         except IntegrityError:
             # Most likely the same event committed concurrently; check before apologising.
             if await self._seen(event):
@@ -60,6 +60,18 @@ class InboundHandler:
         if applied:
             self.on_commit()
         return applied
+
+    async def _apply_once_more_if_disconnected(self, event: InboundEvent) -> Handled:
+        try:
+            return await self._apply(event, fail=False)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The database restarted under a pooled connection: nothing was applied, and the
+            # pool has been emptied, so the step simply runs again on a fresh connection.
+            log.warning("inbound %s/%s: database connection lost, retrying",
+                        event.channel, event.event_id)
+            return await self._apply(event, fail=False)
 
     async def _apply(self, event: InboundEvent, *, fail: bool) -> Handled:
         now = self.clock.now()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Conversation
 
-_TABLE = Conversation.__table__
+_TABLE = cast(Table, Conversation.__table__)
+# Core, not ORM: an ORM UPDATE would also search the session for rows to synchronise.
 _UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("conversation_id"))
 
 
