@@ -14,7 +14,7 @@ from bot.engine.session import Session
 from bot.forms import FormCatalog
 from handlers.enrolment import Enrolment, looks_like_code
 from handlers.history import History
-from handlers.reports import ReportFlow, draft_target
+from handlers.reports import TIMERS, ReportFlow, draft_target, draft_timers
 from handlers.turn import Turn
 from storage.models import Conversation, OrgUnit
 
@@ -235,6 +235,7 @@ class Dispatcher:
         state: dict[str, Any] = {}
         if session is not None:
             state["session"] = session.to_dict()
+            state[TIMERS] = draft_timers(conv.state)
         if pending is not None:
             state["pending"] = pending
         await turn.uow.conversations.save(

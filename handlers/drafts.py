@@ -6,10 +6,12 @@ import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from bot.engine.inputs import TimeoutInput
 from bot.engine.session import Session
 from bot.i18n import Translator
-from handlers.reports import ReportFlow
+from handlers.reports import TIMERS, ReportFlow, draft_timers
 from handlers.turn import Turn
 from storage.models import Fire
 from storage.uow import UnitOfWork
@@ -41,9 +43,18 @@ class DraftTimers:
         await uow.session.refresh(conv)
         if not conv.state or "session" not in conv.state:
             return  # finished while we waited for the lock
+        timers = draft_timers(conv.state)
+        wanted = timers.pop(fire.kind, None)
+        if wanted is not None and datetime.fromisoformat(wanted) > now:
+            # Armed when the draft began; answers since then moved the wanted time on.
+            await uow.fires.schedule(fire.kind, fire.target, datetime.fromisoformat(wanted),
+                                     now, {})
+            return
         identity = await uow.identities.get(conv.identity_id)
         if identity is None:
             return
+        # This timer has fired: its kind is no longer armed.
+        set_committed_value(conv, "state", {**conv.state, TIMERS: timers})
         turn = Turn(uow, identity, person, now, self.tz, self.translator, self.default_language,
                     conversation=conv)
         session = Session.from_dict(conv.state["session"])

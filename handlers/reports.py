@@ -17,8 +17,16 @@ from storage.models import Conversation, OrgUnit
 REF_PREFIX = {"bao_cao_nhanh": "BC"}
 
 
+TIMERS = "timers"  # in a draft's state: timer kind -> when it should fire (ISO, UTC)
+
+
 def draft_target(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
+
+
+def draft_timers(state: dict[str, Any] | None) -> dict[str, str]:
+    """The draft's wanted timer due times, by kind; a kind listed here has a fire armed."""
+    return dict((state or {}).get(TIMERS) or {})
 
 
 class ReportFlow:
@@ -59,25 +67,32 @@ class ReportFlow:
         target = draft_target(conv.id)
         before = conv.state.get("session") if conv.state else None
         session = outcome.session or (Session.from_dict(before) if before else None)
-        timers: list[tuple[str, str, datetime, dict[str, Any]]] = []
+        # Draft timers are armed lazily: the engine moves them on every answer, but only the
+        # wanted due time is kept (in the draft's state, written anyway); a fire row is written
+        # only when none is armed. A fire that comes due early re-arms itself (handlers.drafts).
+        timers = draft_timers(conv.state)
+        arm: list[tuple[str, str, datetime, dict[str, Any]]] = []
         for effect in outcome.effects:
             if isinstance(effect, fx.Submitted):
                 await self._store(turn, conv, effect)
             elif isinstance(effect, fx.ScheduleFire):
-                timers.append((effect.kind, target, turn.now + effect.after, {}))
+                due = turn.now + effect.after
+                if effect.kind not in timers:
+                    arm.append((effect.kind, target, due, {}))
+                timers[effect.kind] = due.isoformat()
             elif isinstance(effect, fx.CancelFires):
-                await uow.fires.schedule_many(timers, turn.now)  # effects apply in order
-                timers = []
+                await uow.fires.schedule_many(arm, turn.now)  # effects apply in order
+                arm, timers = [], {}
                 await uow.fires.cancel_target(target)
             elif session is not None:
                 message = self.renderer.effect(turn.lang, session, effect)
                 if message is not None:
                     await turn.reply(message)
-        await uow.fires.schedule_many(timers, turn.now)
+        await uow.fires.schedule_many(arm, turn.now)
         ended = any(isinstance(e, fx.Ended) for e in outcome.effects)
         state: dict[str, Any] | None = None
         if outcome.session is not None and not ended:
-            state = {"session": outcome.session.to_dict()}
+            state = {"session": outcome.session.to_dict(), TIMERS: timers}
         await uow.conversations.save(
             turn.person.id,
             identity_id=turn.identity.id,

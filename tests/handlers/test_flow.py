@@ -159,6 +159,42 @@ async def test_nudge_after_two_hours_then_expiry_after_seven_days(
     assert await reports(app) == []
 
 
+async def test_answers_move_the_nudge_without_writing_a_timer_each_time(
+    app: App, channel: RecordingChannel, clock: ManualClock
+) -> None:
+    await seed(app)
+    await say(app, "demo", "/baocao")
+    started = clock.now()
+
+    async def nudge_due() -> object:
+        async with app.uows() as uow:
+            return await uow.session.scalar(
+                select(Fire.due_at).where(Fire.kind == "draft.nudge", Fire.status == "pending")
+            )
+
+    clock.advance(timedelta(hours=1))
+    await say(app, "demo", "1", "2")
+    assert await nudge_due() == started + timedelta(hours=2)  # answers wrote no timer row
+    channel.clear()
+    clock.advance(timedelta(hours=1, minutes=1))  # the armed time passes: it re-arms, silently
+    await app.fires.run_once()
+    await app.delivery.drain()
+    assert channel.texts("demo") == []
+    assert await nudge_due() == started + timedelta(hours=3)
+    clock.advance(timedelta(hours=1))  # two hours after the last answer
+    assert await app.fires.run_once() == 1
+    await app.delivery.drain()
+    [nudge] = channel.texts("demo")
+    assert nudge.startswith("Bạn còn một báo cáo đang soạn dở") and "Câu 3" in nudge
+    assert await nudge_due() is None
+    await say(app, "demo", "25")  # answering after the nudge: no second nudge is armed
+    clock.advance(timedelta(hours=3))
+    channel.clear()
+    await app.fires.run_once()
+    await app.delivery.drain()
+    assert channel.texts("demo") == []
+
+
 async def test_attachment_is_stored_with_the_report(app: App, channel: RecordingChannel) -> None:
     await seed(app)
     await say(app, "demo", *NGUNG_VIEC[:-1])

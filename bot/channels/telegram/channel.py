@@ -74,7 +74,9 @@ class TelegramChannel:
         self.translator = translator
         self.default_language = default_language
         self.menu = menu
-        self.dispatcher = Dispatcher()
+        # Conversation state lives in our database; aiogram's own FSM would be a second,
+        # unused copy in memory, built for every update.
+        self.dispatcher = Dispatcher(disable_fsm=True)
         router = Router(name="tinhhinh")
         router.message.register(self._on_message)
         router.callback_query.register(self._on_press)
