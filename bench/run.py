@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bench import steps
+from bot.service import freeze_startup_heap
 
 PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
                           "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -92,6 +93,9 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
     parser.add_argument("--only", choices=["steps"], default=None)
     args = parser.parse_args()
+    # The service freezes its start-up heap once ready (bot/service.py); this process does the
+    # same, once, for every peer alike, so no peer's steps pay for walking another's objects.
+    freeze_startup_heap()
     console = Console(width=140)
     console.print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
                   f"Python {platform.python_version()}, {platform.platform()}")

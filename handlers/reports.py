@@ -72,9 +72,11 @@ class ReportFlow:
         # only when none is armed. A fire that comes due early re-arms itself (handlers.drafts).
         timers = draft_timers(conv.state)
         arm: list[tuple[str, str, datetime, dict[str, Any]]] = []
+        submitted: fx.Submitted | None = None
+        unit_id = conv.unit_id  # the draft's unit; saving an ended draft clears it
         for effect in outcome.effects:
             if isinstance(effect, fx.Submitted):
-                await self._store(turn, conv, effect)
+                submitted = effect  # stored last: see _store
             elif isinstance(effect, fx.ScheduleFire):
                 due = turn.now + effect.after
                 if effect.kind not in timers:
@@ -102,18 +104,22 @@ class ReportFlow:
             now=turn.now,
             current=conv,
         )
+        if submitted is not None:
+            await self._store(turn, unit_id, submitted)
 
-    async def _store(self, turn: Turn, conv: Conversation, done: fx.Submitted) -> None:
+    async def _store(self, turn: Turn, unit_id: int | None, done: fx.Submitted) -> None:
+        """Number and store the report. Everything else in the step is written first: the
+        number's counter row is locked from here to commit, and every filer waits on it."""
         form = self.engine.forms[done.form_id]
         local = turn.local_now
         prefix = REF_PREFIX.get(form.id, "BC")
         number = await turn.uow.reports.next_number(prefix, local.year)
         ref = f"{prefix}-{local.year}-{number:06d}"
         category_key, severity_key = form.index.get("category"), form.index.get("severity")
-        assert conv.unit_id is not None
+        assert unit_id is not None
         await turn.uow.reports.add(
             ref=ref,
-            unit_id=conv.unit_id,
+            unit_id=unit_id,
             person_id=turn.person.id,
             identity_id=turn.identity.id,
             form_id=form.id,

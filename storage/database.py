@@ -24,8 +24,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         )
         _tune_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_size", 30)
+    kwargs.setdefault("max_overflow", 10)
     # No pool_pre_ping: on asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) per
     # checkout, more than a whole step's statements. A connection dropped by a server restart
     # is instead detected on use; SQLAlchemy then discards the pool and callers retry once

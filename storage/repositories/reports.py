@@ -6,11 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import upsert
+from storage.dialect import PerDialect
 from storage.models import RefCounter, Report
+
+
+def _next_number(insert: Any) -> Any:
+    stmt = insert(_COUNTERS)
+    return stmt.on_conflict_do_update(
+        index_elements=["prefix", "year"], set_={"value": _COUNTERS.c.value + 1}
+    ).returning(_COUNTERS.c.value)
+
+
+_COUNTERS = RefCounter.__table__
+_NEXT_NUMBER = PerDialect(_next_number)
 
 
 class Reports:
@@ -18,14 +29,13 @@ class Reports:
         self.s = session
 
     async def next_number(self, prefix: str, year: int) -> int:
-        """The next number of this prefix and year; the row lock serialises concurrent filers."""
-        stmt = upsert(self.s, RefCounter.__table__).values(prefix=prefix, year=year, value=0)
-        await self.s.execute(stmt.on_conflict_do_nothing(index_elements=["prefix", "year"]))
+        """The next number of this prefix and year, gapless.
+
+        The counter row stays locked until commit and serialises concurrent filers, so take
+        the number as late in the transaction as possible (handlers.reports does).
+        """
         value = await self.s.scalar(
-            update(RefCounter)
-            .where(RefCounter.prefix == prefix, RefCounter.year == year)
-            .values(value=RefCounter.value + 1)
-            .returning(RefCounter.value)
+            _NEXT_NUMBER.on(self.s), {"prefix": prefix, "year": year, "value": 1}
         )
         return int(value or 0)
 
