@@ -18,13 +18,14 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench import steps
+from bench import delivery, service, steps
 from bot.service import freeze_startup_heap
 
 PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
@@ -51,7 +52,7 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
 
 def loads(quick: bool) -> list[steps.Load]:
     if quick:
-        return [steps.Load(1, 10, 5), steps.Load(200, 1, 1)]
+        return [steps.Load(1, 10, 5, limit=20), steps.Load(200, 1, 1, limit=20)]
     return [steps.Load(1, 50, 20), steps.Load(200, 4, 2)]
 
 
@@ -82,24 +83,74 @@ def print_steps(console: Console, results: list[steps.StepFigures]) -> None:
         memory = next(x for x in same if x.peer.startswith("(a)"))
         vs_b = f"{r.per_second / durable.per_second:.2f}x" if durable and r is not durable else ""
         vs_a = f"{r.per_second / memory.per_second:.2f}x" if r is not memory else ""
-        table.add_row(r.peer, r.database, str(r.chats), str(r.steps), f"{r.per_second:,.0f}",
+        table.add_row(r.peer, r.database, str(r.chats), f"{r.steps}{'*' if r.cut else ''}",
+                      f"{r.per_second:,.0f}",
                       vs_b, vs_a, str(r.paced_steps), f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
                       str(r.errors))
+    console.print(table)
+
+
+async def delivery_table(quick: bool) -> list[delivery.DeliveryFigures]:
+    chats, per_chat = (100, 3) if quick else (300, 3)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            async with database(kind, Path(tmp)) as url:
+                results.append(await delivery.run_delivery(url, kind, chats, per_chat))
+    return results
+
+
+def print_delivery(console: Console, results: list[delivery.DeliveryFigures]) -> None:
+    table = Table(title=f"Delivery to a peer enforcing {delivery.CONFIGURED:.0f} msg/s overall "
+                        "and 1/s per chat (configured: 30 msg/s)")
+    for column in ("db", "messages", "chats", "accepted", "429s", "seconds", "msg/s",
+                   "of configured"):
+        table.add_column(column, justify="left" if column == "db" else "right")
+    for r in results:
+        table.add_row(r.database, str(r.messages), str(r.chats), str(r.accepted),
+                      str(r.refused_429), f"{r.seconds:.1f}", f"{r.per_second:.2f}",
+                      f"{r.per_second / delivery.CONFIGURED:.1%}")
+    console.print(table)
+
+
+async def service_table(quick: bool) -> list[service.ServiceFigures]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            async with database(kind, Path(tmp)) as url:
+                results.append(await service.run_service(url, kind, 3 if quick else 5,
+                                                          idle_seconds=5 if quick else 15))
+    return results
+
+
+def print_service(console: Console, results: list[service.ServiceFigures]) -> None:
+    table = Table(title="`tinhhinh run` with Telegram configured (polling the loopback peer)")
+    for column in ("db", "starts", "ready median s", "ready max s", "idle RSS MB"):
+        table.add_column(column, justify="left" if column == "db" else "right")
+    for r in results:
+        table.add_row(r.database, str(r.starts), f"{r.ready_median_s:.2f}",
+                      f"{r.ready_max_s:.2f}", f"{r.idle_rss_mb:.0f}")
     console.print(table)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
-    parser.add_argument("--only", choices=["steps"], default=None)
+    parser.add_argument("--only", choices=["steps", "delivery", "service"], default=None)
     args = parser.parse_args()
     # The service freezes its start-up heap once ready (bot/service.py); this process does the
     # same, once, for every peer alike, so no peer's steps pay for walking another's objects.
     freeze_startup_heap()
-    console = Console(width=140)
+    console = Console(width=150)
     console.print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+                  f"{psutil.virtual_memory().total / 2**30:.0f} GiB, "
                   f"Python {platform.python_version()}, {platform.platform()}")
-    print_steps(console, await step_table(args.quick))
+    if args.only in (None, "steps"):
+        print_steps(console, await step_table(args.quick))
+    if args.only in (None, "delivery"):
+        print_delivery(console, await delivery_table(args.quick))
+    if args.only in (None, "service"):
+        print_service(console, await service_table(args.quick))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 T = TypeVar("T")
 
@@ -32,5 +32,6 @@ class PerDialect(dict[str, T]):
     def __init__(self, build: Callable[[Callable[..., Any]], T]) -> None:
         super().__init__(postgresql=build(postgresql.insert), sqlite=build(sqlite.insert))
 
-    def on(self, session: AsyncSession) -> T:
-        return self["postgresql" if is_postgres(session) else "sqlite"]
+    def on(self, where: AsyncSession | AsyncConnection) -> T:
+        bind = where if isinstance(where, AsyncConnection) else where.get_bind()
+        return self["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]

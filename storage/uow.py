@@ -7,7 +7,7 @@ import time
 from types import TracebackType
 
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
@@ -28,6 +28,7 @@ class UnitOfWork:
     """``async with factory() as uow: ...; await uow.commit()``; leaving uncommitted rolls back."""
 
     session: AsyncSession
+    core: AsyncConnection
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], gate: asyncio.Lock | None = None
@@ -47,17 +48,20 @@ class UnitOfWork:
             self.session = self._sessions()
             await self.session.begin()
         s = self.session
+        # The session's own connection and transaction, for the hot path's Core statements:
+        # they skip the ORM's per-statement bookkeeping (a step runs a handful of them).
+        c = self.core = await s.connection()
         self.units = OrgUnits(s)
         self.people = People(s)
         self.identities = Identities(s)
         self.memberships = Memberships(s)
         self.invites = Invites(s)
-        self.conversations = Conversations(s)
-        self.reports = Reports(s)
-        self.outbox = Outbox(s)
-        self.fires = Fires(s)
-        self.events = ProcessedEvents(s)
-        self.arrivals = Arrivals(s)
+        self.conversations = Conversations(s, c)
+        self.reports = Reports(s, c)
+        self.outbox = Outbox(s, c)
+        self.fires = Fires(s, c)
+        self.events = ProcessedEvents(s, c)
+        self.arrivals = Arrivals(s, c)
         self.audit = Audit(s)
         return self
 

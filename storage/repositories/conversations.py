@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import Conversation
@@ -17,8 +17,9 @@ _UPDATE = update(_TABLE).where(_TABLE.c.id == bindparam("conversation_id"))
 
 
 class Conversations:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, core: AsyncConnection) -> None:
         self.s = session
+        self.c = core  # Core statements on the same transaction
 
     async def of_person(self, person_id: int) -> Conversation | None:
         return await self.s.scalar(select(Conversation).where(Conversation.person_id == person_id))
@@ -57,7 +58,7 @@ class Conversations:
             return conv
         # A plain UPDATE by id, built once; the loaded row is brought up to date without
         # marking it changed, so the session does not write it a second time.
-        await self.s.execute(_UPDATE, {"conversation_id": conv.id, **values})
+        await self.c.execute(_UPDATE, {"conversation_id": conv.id, **values})
         for key, value in values.items():
             set_committed_value(conv, key, value)
         return conv

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
 from storage.models import ProcessedEvent
@@ -19,8 +19,9 @@ _CLAIM = PerDialect(
 
 
 class ProcessedEvents:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, core: AsyncConnection) -> None:
         self.s = session
+        self.c = core  # Core statements on the same transaction
 
     async def claim(self, channel: str, event_id: str, now: datetime) -> bool:
         """Record the event as applied by this transaction; False if it already was.
@@ -28,8 +29,8 @@ class ProcessedEvents:
         The unique key does the checking: a concurrent copy of the same event waits on the
         key until this transaction ends, then finds it taken (or takes it, if we rolled back).
         """
-        inserted = await self.s.scalar(
-            _CLAIM.on(self.s), {"channel": channel, "event_id": event_id, "processed_at": now}
+        inserted = await self.c.scalar(
+            _CLAIM.on(self.c), {"channel": channel, "event_id": event_id, "processed_at": now}
         )
         return inserted is not None
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect, is_postgres
 from storage.models import Fire
@@ -33,8 +33,9 @@ _SCHEDULE = PerDialect(_schedule)
 
 
 class Fires:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, core: AsyncConnection) -> None:
         self.s = session
+        self.c = core  # Core statements on the same transaction
 
     async def schedule(
         self, kind: str, target: str, due_at: datetime, now: datetime, payload: dict[str, Any]
@@ -48,7 +49,7 @@ class Fires:
         """Set (or move) several timers in one statement: a draft moves two on every step."""
         if not timers:
             return
-        await self.s.execute(_SCHEDULE.on(self.s), [
+        await self.c.execute(_SCHEDULE.on(self.c), [
             {"kind": kind, "target": target, "due_at": due_at, "version": 0,
              "status": "pending", "payload": payload, "created_at": now}
             for kind, target, due_at, payload in timers

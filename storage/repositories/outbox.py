@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
 from storage.models import OutboxMessage
@@ -24,8 +24,9 @@ _ENQUEUE_ONCE = PerDialect(
 
 
 class Outbox:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, core: AsyncConnection) -> None:
         self.s = session
+        self.c = core  # Core statements on the same transaction
 
     async def enqueue(
         self,
@@ -52,7 +53,7 @@ class Outbox:
             "created_at": now,
         }
         stmts = _ENQUEUE if dedupe_key is None else _ENQUEUE_ONCE
-        await self.s.execute(stmts.on(self.s), values)
+        await self.c.execute(stmts.on(self.c), values)
 
     async def claim(
         self, now: datetime, limit: int, lease: timedelta, per_chat: int | None = None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
 from storage.models import RefCounter, Report
@@ -25,8 +25,9 @@ _NEXT_NUMBER = PerDialect(_next_number)
 
 
 class Reports:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, core: AsyncConnection) -> None:
         self.s = session
+        self.c = core  # Core statements on the same transaction
 
     async def next_number(self, prefix: str, year: int) -> int:
         """The next number of this prefix and year, gapless.
@@ -34,8 +35,8 @@ class Reports:
         The counter row stays locked until commit and serialises concurrent filers, so take
         the number as late in the transaction as possible (handlers.reports does).
         """
-        value = await self.s.scalar(
-            _NEXT_NUMBER.on(self.s), {"prefix": prefix, "year": year, "value": 1}
+        value = await self.c.scalar(
+            _NEXT_NUMBER.on(self.c), {"prefix": prefix, "year": year, "value": 1}
         )
         return int(value or 0)
 
