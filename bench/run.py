@@ -53,7 +53,7 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
 def loads(quick: bool) -> list[steps.Load]:
     if quick:
         return [steps.Load(1, 10, 5, limit=20), steps.Load(200, 1, 1, limit=20)]
-    return [steps.Load(1, 50, 20), steps.Load(200, 4, 2)]
+    return [steps.Load(1, 50, 5), steps.Load(200, 4, 2)]
 
 
 async def step_table(quick: bool) -> list[steps.StepFigures]:

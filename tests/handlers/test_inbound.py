@@ -64,3 +64,23 @@ async def test_a_write_lock_held_by_another_process_is_waited_out_without_blocki
     assert handled.applied is True and ticks == 20
     assert "Câu 1" in channel.texts("demo")[-1]
     await app.close()
+
+
+async def test_the_same_event_arriving_twice_at_once_is_applied_once(
+    db_url: str, clock: ManualClock, channel: RecordingChannel
+) -> None:
+    app = make_app(db_url, clock, channel)
+    await seed(app)
+    await say(app, "demo", "/baocao")
+    channel.clear()
+    twice = event("demo", "ngung viec", event_id="twice-at-once")
+    results = await asyncio.gather(app.inbound.handle(twice), app.inbound.handle(twice))
+    await app.delivery.drain()
+    assert sorted(r.applied for r in results) == [False, True]
+    assert len(channel.texts("demo")) == 1
+    assert channel.texts("demo")[0].startswith("Câu 2. Bao nhiêu người ngừng việc?")
+    async with app.uows() as uow:
+        seen = await uow.session.scalar(text(
+            "SELECT count(*) FROM processed_event WHERE event_id = 'twice-at-once'"))
+    assert seen == 1
+    await app.close()
