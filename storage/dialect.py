@@ -23,7 +23,7 @@ def is_postgres(session: AsyncSession) -> bool:
 
 
 class PerDialect(dict[str, T]):
-    """A hot-path statement built once per database kind, picked per session.
+    """A hot-path statement built once per database kind, picked per connection.
 
     Composing a statement costs more than running it from SQLAlchemy's compiled cache, and a
     conversation step runs a handful of them.
@@ -32,6 +32,5 @@ class PerDialect(dict[str, T]):
     def __init__(self, build: Callable[[Callable[..., Any]], T]) -> None:
         super().__init__(postgresql=build(postgresql.insert), sqlite=build(sqlite.insert))
 
-    def on(self, where: AsyncSession | AsyncConnection) -> T:
-        bind = where if isinstance(where, AsyncConnection) else where.get_bind()
-        return self["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]
+    def on(self, connection: AsyncConnection) -> T:
+        return self["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]

@@ -61,7 +61,7 @@ class UnitOfWork:
         self.outbox = Outbox(s, c)
         self.fires = Fires(s, c)
         self.events = ProcessedEvents(s, c)
-        self.arrivals = Arrivals(s, c)
+        self.arrivals = Arrivals(s)
         self.audit = Audit(s)
         return self
 

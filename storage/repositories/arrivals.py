@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Conversation, Membership, Person
 
@@ -39,9 +39,8 @@ class Arrival:
 
 
 class Arrivals:
-    def __init__(self, session: AsyncSession, core: AsyncConnection) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.s = session
-        self.c = core
 
     async def load(self, channel: str, external_id: str) -> Arrival | None:
         """The sender's identity, person (locked) and open draft; None for a stranger."""
