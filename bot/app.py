@@ -11,21 +11,31 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import logredact
 from bot.channels.base import Channel
+from bot.channels.zalo.channel import ZaloChannel
+from bot.channels.zalo.client import ZaloClient
+from bot.channels.zalo.inbox import ZaloInbox
+from bot.channels.zalo.polling import ZaloPolling
+from bot.channels.zalo.webhook import ZaloWebhook
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
-from bot.delivery import DeliveryWorker
+from bot.config import Settings, ZaloBotSettings
+from bot.delivery import Budget, DeliveryWorker
 from bot.engine.conversation import Engine, EngineConfig
 from bot.forms import FormCatalog, load_catalog
 from bot.http_server import HttpServer
 from bot.i18n import Translator
+from bot.quota import MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
+from handlers.admins import AdminNotices
 from handlers.dispatch import Dispatcher
 from handlers.drafts import DraftTimers
-from handlers.enrolment import Enrolment
+from handlers.enrolment import BotScope, Enrolment
+from handlers.fallback import Fallback
 from handlers.history import History
 from handlers.inbound import InboundHandler
+from handlers.linking import Linking
 from handlers.reachability import Reachability
 from handlers.render import Renderer
+from handlers.reply_codes import ReplyCodeGrammar
 from handlers.reports import ReportFlow
 from scheduler.fire_poller import FirePoller
 from storage.database import create_engine, session_factory
@@ -37,6 +47,20 @@ if TYPE_CHECKING:  # aiogram takes seconds to import: only when Telegram is conf
     from bot.channels.telegram.channel import TelegramChannel
     from bot.channels.telegram.polling import TelegramPolling
     from bot.channels.telegram.webhook import TelegramWebhook
+
+
+@dataclass
+class ZaloBot:
+    """One configured Zalo bot and the parts that run it."""
+
+    settings: ZaloBotSettings
+    client: ZaloClient
+    channel: ZaloChannel
+    inbox: ZaloInbox
+    quota: MonthlyQuota
+    polling: ZaloPolling | None = None
+    webhook: ZaloWebhook | None = None
+    webhook_url: str | None = None
 
 
 @dataclass
@@ -57,10 +81,15 @@ class App:
     telegram: TelegramChannel | None = None
     telegram_polling: TelegramPolling | None = None
     telegram_webhook: TelegramWebhook | None = None
+    zalo: list[ZaloBot] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
 
     async def close(self) -> None:
         if self.telegram is not None:
             await self.telegram.close()
+        for bot in self.zalo:
+            await bot.inbox.close()
+            await bot.channel.close()
         await self.db.dispose()
 
 
@@ -73,10 +102,11 @@ def build_app(
 ) -> App:
     """``telegram_bot`` replaces the Bot built from settings (benchmarks use a fake session)."""
     clock = clock or SystemClock()
+    zalo_bots = settings.zalo.all_bots()
     logredact.install([
         s.get_secret_value() if s else None
         for s in (settings.telegram.token, settings.telegram.webhook_secret,
-                  settings.zalo.token, settings.zalo.webhook_secret)
+                  *(b.token for b in zalo_bots), *(b.webhook_secret for b in zalo_bots))
     ])
     tz = ZoneInfo(settings.timezone)
     catalog = load_catalog()  # a broken form stops start-up here, naming file and field
@@ -94,15 +124,22 @@ def build_app(
     uows = UnitOfWorkFactory(session_factory(db))
     renderer = Renderer(translator, engine, tz)
     flow = ReportFlow(engine, renderer)
+    scopes = tuple(BotScope(b.channel, b.title or b.name, tuple(b.units)) for b in zalo_bots)
     dispatcher = Dispatcher(
         catalog,
         flow,
-        Enrolment(settings.enrolment.wrong_codes_per_hour),
+        Enrolment(settings.enrolment.wrong_codes_per_hour, scopes),
         History(engine, renderer),
+        Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour),
+        ReplyCodeGrammar.from_data(catalog.reply_codes),
     )
     channel_map: dict[str, Channel] = dict(channels or {})
     reachability = Reachability(translator, settings.default_language)
-    delivery = DeliveryWorker(uows, channel_map, clock, on_refused=reachability.refused)
+    budgets: dict[str, Budget] = {}
+    delivery = DeliveryWorker(
+        uows, channel_map, clock, on_refused=reachability.refused,
+        reroute=Fallback(channel_map.keys()).reroute, budgets=budgets,
+    )
     inbound = InboundHandler(
         uows, clock, dispatcher, translator, tz, settings.default_language, delivery.wake
     )
@@ -136,6 +173,17 @@ def build_app(
             http.add_post(tg.webhook_path, webhook.handle)
         else:
             polling = TelegramPolling(bot, telegram.feed, timeout=tg.poll_timeout)
+    admins = AdminNotices(translator, settings.default_language)
+    zalo: list[ZaloBot] = []
+    for bot_settings in zalo_bots:
+        if bot_settings.channel in channel_map:
+            continue  # replaced by the caller (tests)
+        zalo_bot = _zalo_bot(settings, bot_settings, inbound, admins, tz)
+        channel_map[bot_settings.channel] = zalo_bot.channel
+        budgets[bot_settings.channel] = zalo_bot.quota
+        if zalo_bot.webhook is not None:
+            http.add_post(settings.zalo.webhook_path(bot_settings), zalo_bot.webhook.handle)
+        zalo.append(zalo_bot)
     return App(
         settings=settings,
         clock=clock,
@@ -153,4 +201,29 @@ def build_app(
         telegram=telegram,
         telegram_polling=polling,
         telegram_webhook=webhook,
+        zalo=zalo,
+        dispatcher=dispatcher,
     )
+
+
+def _zalo_bot(
+    settings: Settings, bot: ZaloBotSettings, inbound: InboundHandler, admins: AdminNotices,
+    tz: ZoneInfo,
+) -> ZaloBot:
+    zs = settings.zalo
+    assert bot.token is not None
+    client = ZaloClient(bot.token.get_secret_value(), zs.api_base)
+    limits = TokenBuckets(Rates(overall_per_second=zs.per_second,
+                                chat_interval=zs.chat_interval_seconds))
+    channel = ZaloChannel(bot.channel, client, limits)
+    inbox = ZaloInbox(bot.channel, client, inbound, settings.media_dir,
+                      settings.attachments.max_bytes)
+    quota = MonthlyQuota(bot.channel, bot.title or bot.name, bot.quota, tz, admins)
+    zalo_bot = ZaloBot(bot, client, channel, inbox, quota)
+    if zs.mode == "webhook":
+        secret = bot.webhook_secret.get_secret_value() if bot.webhook_secret else ""
+        zalo_bot.webhook = ZaloWebhook(inbox, secret)
+        zalo_bot.webhook_url = f"{(zs.webhook_url or '').rstrip('/')}/{bot.name}"
+    else:
+        zalo_bot.polling = ZaloPolling(client, inbox, timeout=zs.poll_timeout)
+    return zalo_bot

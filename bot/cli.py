@@ -73,9 +73,6 @@ def run() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
-    if settings.telegram.token is None and settings.zalo.token is not None:
-        _say(Msg("cli.channel_unavailable"), err=True)
-        raise typer.Exit(2)
     if settings.has_messenger:
         _with_app(_serve)
         return

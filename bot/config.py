@@ -56,13 +56,99 @@ class TelegramSettings(BaseModel):
         return urlsplit(self.webhook_url or "").path or "/telegram/webhook"
 
 
+class ZaloQuotaSettings(BaseModel):
+    """The free plan: 50 users per bot and 3,000 messages per calendar month."""
+
+    monthly_messages: int = Field(default=3000, ge=1)
+    monthly_users: int = Field(default=50, ge=1)
+    # Administrators are warned once a month when either count passes this share of its cap.
+    warn_at: float = Field(default=0.8, gt=0, lt=1)
+    # Near the cap the last messages are kept for what matters most: a kind may use the
+    # monthly budget only while more than this share of it is left (alerts use all of it).
+    reserve: dict[str, float] = Field(default_factory=lambda: {
+        "alert": 0.0, "reply": 0.02, "notice": 0.05, "reminder": 0.10, "digest": 0.20,
+    })
+
+    @field_validator("reserve")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        for kind, share in value.items():
+            if not 0 <= share < 1:
+                raise ValueError(f"reserve for {kind} must be in [0, 1)")
+        return value
+
+
+class ZaloBotSettings(BaseModel):
+    """One Zalo bot. Several bots keep each under the plan's 50-user cap: each serves the
+    subtrees of the org tree under ``units`` (unit codes; empty means the whole tree)."""
+
+    name: str = Field(default="main", pattern=r"^[a-z0-9_]{1,24}$")
+    # How people know the bot ("Zalo Công đoàn Hà Giang"), shown when they write to the wrong one.
+    title: str = ""
+    token: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    units: list[str] = Field(default_factory=list)
+    quota: ZaloQuotaSettings = ZaloQuotaSettings()
+
+    _token_blank = field_validator("token", "webhook_secret", mode="before")(_blank_is_none)
+
+    @property
+    def channel(self) -> str:
+        """The channel name of this bot's identities and outbox rows."""
+        return "zalo" if self.name == "main" else f"zalo.{self.name}"
+
+
 class ZaloSettings(BaseModel):
     token: SecretStr | None = None
     api_base: str = "https://bot-api.zaloplatforms.com"
     mode: Literal["polling", "webhook"] = "polling"
+    # The public HTTPS address Zalo posts to; our route is its path plus the bot's name.
+    webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    # The subtrees the main bot serves (unit codes; empty: the whole tree), and its title.
+    units: list[str] = Field(default_factory=list)
+    title: str = ""
+    quota: ZaloQuotaSettings = ZaloQuotaSettings()
+    # More bots, as JSON: [{"name": "hg", "token": "...", "units": ["HG"]}].
+    bots: list[ZaloBotSettings] = Field(default_factory=list)
+    # Long-polling wait per getUpdates call, in seconds.
+    poll_timeout: int = Field(default=30, ge=1, le=60)
+    # Pacing per bot; Zalo publishes no rate, so a conservative default.
+    per_second: float = Field(default=5.0, gt=0, le=30)
+    chat_interval_seconds: float = Field(default=0.5, ge=0)
 
     _token_blank = field_validator("token", "webhook_secret", mode="before")(_blank_is_none)
+
+    @model_validator(mode="after")
+    def _bots_are_distinct_and_complete(self) -> ZaloSettings:
+        names = [b.name for b in self.all_bots()]
+        if len(set(names)) != len(names):
+            raise ValueError("each Zalo bot needs its own name (TINHHINH_ZALO__BOTS)")
+        for bot in self.all_bots():
+            if bot.token is None:
+                raise ValueError(f"Zalo bot '{bot.name}' has no token")
+            if self.mode == "webhook":
+                if not self.webhook_url:
+                    raise ValueError("TINHHINH_ZALO__WEBHOOK_URL is required in webhook mode")
+                secret = bot.webhook_secret.get_secret_value() if bot.webhook_secret else ""
+                if not 8 <= len(secret) <= 256:
+                    raise ValueError(
+                        f"Zalo bot '{bot.name}': the webhook secret must be 8-256 characters"
+                    )
+        return self
+
+    def all_bots(self) -> list[ZaloBotSettings]:
+        """The main bot (from TINHHINH_ZALO__TOKEN), then the extra bots."""
+        main = []
+        if self.token is not None:
+            main = [ZaloBotSettings(name="main", title=self.title, token=self.token,
+                                    webhook_secret=self.webhook_secret, units=self.units,
+                                    quota=self.quota)]
+        return [*main, *self.bots]
+
+    def webhook_path(self, bot: ZaloBotSettings) -> str:
+        base = urlsplit(self.webhook_url or "").path.rstrip("/") or "/zalo"
+        return f"{base}/{bot.name}"
 
 
 class HttpSettings(BaseModel):
@@ -122,6 +208,9 @@ class Settings(BaseSettings):
     # How often the fire poller looks for due timers, in seconds.
     fire_poll_seconds: float = Field(default=5.0, gt=0)
 
+    # Identity linking codes ("/lienket") live this long.
+    link_code_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
     @property
     def has_messenger(self) -> bool:
-        return self.telegram.token is not None or self.zalo.token is not None
+        return self.telegram.token is not None or bool(self.zalo.all_bots())

@@ -18,10 +18,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.channels.base import Channel, OutboundMessage, SendResult
 from bot.clock import Clock
+from bot.quota import Spend
 from bot.ratelimit import Limits, NoLimits
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
@@ -30,8 +31,26 @@ log = logging.getLogger(__name__)
 
 # Called inside the transaction that records a refusal (403, chat not found).
 RefusedHook = Callable[[UnitOfWork, int, datetime, str], Awaitable[None]]
+# Queues an outbox row again for the person's other messenger; False when they have none.
+RerouteHook = Callable[[UnitOfWork, int, datetime], Awaitable[bool]]
+
+
+class Budget(Protocol):
+    """A channel's monthly quota (bot.quota.MonthlyQuota)."""
+
+    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> str | None: ...
+
+    async def give_back(self, uow: UnitOfWork, parts: int, now: datetime) -> None: ...
+
+    async def exhausted(self, uow: UnitOfWork, now: datetime) -> None: ...
+
+    def resets_at(self, now: datetime) -> datetime: ...
 
 Chat = tuple[str, str]
+
+
+async def _no_reroute(uow: UnitOfWork, message_id: int, now: datetime) -> bool:
+    return False
 
 
 async def _mark_refused(uow: UnitOfWork, identity_id: int, now: datetime, reason: str) -> None:
@@ -59,13 +78,14 @@ class _Item:
     identity_id: int
     channel: str
     address: str
+    kind: str
     priority: int
     attempts: int
     payload: dict[str, Any]
 
     @classmethod
     def of(cls, row: OutboxMessage) -> _Item:
-        return cls(row.id, row.identity_id, row.channel, row.address, row.priority,
+        return cls(row.id, row.identity_id, row.channel, row.address, row.kind, row.priority,
                    row.attempts, dict(row.payload))
 
     @property
@@ -85,6 +105,8 @@ class DeliveryWorker:
         per_chat: int = 5,
         lease: timedelta = timedelta(minutes=2),
         on_refused: RefusedHook | None = None,
+        reroute: RerouteHook | None = None,
+        budgets: Mapping[str, Budget] | None = None,
     ) -> None:
         self.uows = uows
         self.channels = channels
@@ -94,6 +116,8 @@ class DeliveryWorker:
         self.per_chat = per_chat
         self.lease = lease
         self.on_refused = on_refused or _mark_refused
+        self.reroute = reroute or _no_reroute
+        self.budgets = budgets if budgets is not None else {}
         self._wake = asyncio.Event()
         self._lanes: dict[Chat, deque[_Item]] = {}
         self._tasks: dict[Chat, asyncio.Task[None]] = {}
@@ -209,8 +233,33 @@ class DeliveryWorker:
 
     async def _send(self, item: _Item) -> SendResult:
         channel = self.channels[item.channel]
-        limits: Limits = getattr(channel, "limits", None) or NoLimits()
         message = OutboundMessage.from_payload(item.payload)
+        budget = self.budgets.get(item.channel)
+        if budget is None:
+            return await self._send_paced(item, channel, message)
+        parts_of = getattr(channel, "parts", None)
+        parts = int(parts_of(message)) if parts_of is not None else 1
+        async with self.uows() as uow:
+            refusal = await budget.take(uow, Spend(item.identity_id, item.kind, parts),
+                                        self.clock.now())
+            await uow.commit()
+        if refusal is not None:
+            return SendResult("quota", reason=refusal)
+        result = await self._send_paced(item, channel, message)
+        if result.status != "sent":
+            async with self.uows() as uow:
+                await budget.give_back(uow, parts - int(result.extra.get("sent", 0)),
+                                       self.clock.now())
+                if result.status == "quota":
+                    await budget.exhausted(uow, self.clock.now())
+                await uow.commit()
+            self._wake.set()  # a notice to the administrators may be waiting
+        return result
+
+    async def _send_paced(
+        self, item: _Item, channel: Channel, message: OutboundMessage
+    ) -> SendResult:
+        limits: Limits = getattr(channel, "limits", None) or NoLimits()
         while True:
             await limits.acquire(item.address, item.priority)
             try:
@@ -235,9 +284,19 @@ class DeliveryWorker:
                 when = now + timedelta(seconds=result.retry_after or 1)
                 await uow.outbox.retry_at(item.id, when, result.reason or "429", counted=False)
                 await uow.outbox.release([r.id for r in rest], when, "held behind a retry")
+            elif result.status == "quota":
+                # Through the person's other messenger, or parked until the quota resets.
+                if not await self.reroute(uow, item.id, now):
+                    budget = self.budgets.get(item.channel)
+                    until = budget.resets_at(now) if budget else now + timedelta(hours=1)
+                    await uow.outbox.retry_at(item.id, until, result.reason or "quota",
+                                              counted=False)
+                await uow.outbox.release([r.id for r in rest], now, "after a quota refusal")
+                self._wake.set()
             elif result.status == "unreachable":
                 reason = result.reason or "unreachable"
-                await uow.outbox.dead_letter_many([item.id, *(r.id for r in rest)], reason)
+                dead = [r.id for r in (item, *rest) if not await self.reroute(uow, r.id, now)]
+                await uow.outbox.dead_letter_many(dead, reason)
                 await self.on_refused(uow, item.identity_id, now, reason)
                 self._wake.set()  # the refusal may have queued notices to officials
             elif item.attempts >= self.policy.max_attempts:

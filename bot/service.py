@@ -61,6 +61,16 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
             startup.append(asyncio.create_task(_until_done("setWebhook", set_webhook)))
         elif app.telegram_polling is not None:
             tasks.append(asyncio.create_task(app.telegram_polling.run()))
+    for zalo in app.zalo:
+        if zalo.webhook is not None:
+            secret = zalo.settings.webhook_secret
+            url, token = zalo.webhook_url or "", secret.get_secret_value() if secret else ""
+            startup.append(asyncio.create_task(_until_done(
+                f"Zalo {zalo.settings.name} setWebhook",
+                lambda z=zalo, u=url, t=token: z.client.set_webhook(u, t),  # type: ignore[misc]
+            )))
+        elif zalo.polling is not None:
+            tasks.append(asyncio.create_task(zalo.polling.run()))
     tasks.append(asyncio.create_task(app.delivery.run_forever()))
     tasks.append(asyncio.create_task(app.fires.run_forever(app.settings.fire_poll_seconds)))
     freeze_startup_heap()

@@ -14,6 +14,8 @@ from bot.engine.session import Session
 from bot.forms import FormCatalog
 from handlers.enrolment import Enrolment, looks_like_code
 from handlers.history import History
+from handlers.linking import Linking
+from handlers.reply_codes import ReplyAction, ReplyCodeGrammar
 from handlers.reports import TIMERS, ReportFlow, draft_target, draft_timers
 from handlers.turn import Turn
 from storage.models import Conversation, OrgUnit
@@ -22,14 +24,28 @@ RAPID_FORM = "bao_cao_nhanh"
 NAVIGATION = frozenset({"back", "skip", "done", "cancel"})
 
 
+OFFICIAL_ROLES = frozenset({"official", "admin"})
+
+
 class Dispatcher:
     def __init__(
-        self, catalog: FormCatalog, flow: ReportFlow, enrolment: Enrolment, history: History
+        self,
+        catalog: FormCatalog,
+        flow: ReportFlow,
+        enrolment: Enrolment,
+        history: History,
+        linking: Linking,
+        codes: ReplyCodeGrammar,
+        reply_actions: dict[str, ReplyAction] | None = None,
     ) -> None:
         self.catalog = catalog
         self.flow = flow
         self.enrolment = enrolment
         self.history = history
+        self.linking = linking
+        self.codes = codes
+        # Use cases register what their reply codes do (incidents: acknowledge, resolve...).
+        self.reply_actions: dict[str, ReplyAction] = dict(reply_actions or {})
 
     async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
         text = event.text
@@ -46,11 +62,11 @@ class Dispatcher:
             turn.notice = Msg("button.stale")
             return
         if event.unsupported is not None:
-            await turn.say(Msg("input.unsupported"))
+            await turn.say(self._unsupported(turn, event.unsupported))
             if session is not None and pending is None:
                 await self.flow.resume(turn, session)
             return
-        if cmd is not None and cmd.name in ("start", "help", "language"):
+        if cmd is not None and cmd.name in ("start", "help", "language", "link"):
             await self._everyone(turn, cmd, conv, session)
             return
         if pending is not None and conv is not None:
@@ -63,6 +79,8 @@ class Dispatcher:
                 await self.enrolment.redeem(turn, text)
             else:
                 await turn.say(Msg("enrol.not_enrolled"))
+            return
+        if cmd is None and await self._reply_code(turn, event, session):
             return
         if cmd is not None:
             await self._command(turn, cmd, conv, session)
@@ -87,6 +105,11 @@ class Dispatcher:
             await self._welcome(turn)
         elif cmd.name == "help":
             await self._help(turn)
+        elif cmd.name == "link" and cmd.arg:
+            await self.linking.redeem(turn, cmd.arg)
+            return  # the person may now be another, with their own draft
+        elif cmd.name == "link":
+            await self.linking.offer(turn)
         elif cmd.name == "language":
             if cmd.arg:
                 key, err = match_choice(cmd.arg, self.catalog.languages)
@@ -129,6 +152,26 @@ class Dispatcher:
         else:
             pending = {"kind": "unit", "form": form_id, "units": [u.id for u in units]}
             await self._ask_pending(turn, conv, None, pending)
+
+    async def _reply_code(self, turn: Turn, event: InboundEvent, session: Session | None) -> bool:
+        """An action typed as a code ("TN 12") or pressed as its button; False if not one."""
+        source = event.code or event.text
+        code = self.codes.parse(source) if source else None
+        if code is None or code.action not in self.reply_actions:
+            return False
+        if event.code is None and not any(
+            m.role in OFFICIAL_ROLES for m, _ in await turn.memberships()
+        ):
+            return False  # a chair's typed answer that happens to look like a code
+        await self.reply_actions[code.action](turn, code)
+        if session is not None:
+            await self.flow.resume(turn, session)
+        return True
+
+    def _unsupported(self, turn: Turn, kind: str) -> Msg:
+        """What the bot can take instead, specific to what was sent where there is a text."""
+        key = f"input.unsupported.{kind}"
+        return Msg(key if key in turn.translator.messages(turn.lang) else "input.unsupported")
 
     # -- short host questions (language, switch drafts, which unit) ------------------------
     def _pending_choices(self, pending: dict[str, Any], units: list[OrgUnit]) -> list[Choice]:
@@ -270,10 +313,15 @@ class Dispatcher:
         members = await turn.memberships()
         if not members:
             await turn.say(Msg("help.guest"))
-        elif any(m.role == "chair" for m, _ in members):
+            return
+        if any(m.role == "chair" for m, _ in members):
             await turn.say(Msg("help.chair"))
         else:
             await turn.say(Msg("help.official"))
+        if self.reply_actions and any(m.role in OFFICIAL_ROLES for m, _ in members):
+            # Zalo has no buttons: the actions on alerts are typed as short codes.
+            lines = self.codes.help_lines(turn.t, list(self.reply_actions))
+            await turn.say(Msg("help.codes", lines=lines))
 
     def _input(self, event: InboundEvent) -> Input:
         if event.choice is not None and event.choice[1].startswith(ACTION_PREFIX):

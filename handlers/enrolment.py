@@ -14,7 +14,7 @@ from storage.uow import UnitOfWork
 # No 0/O, 1/I/L: codes are read aloud and copied by hand from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
-ROLES = ("chair", "official")
+ROLES = ("chair", "official", "admin")
 _SHAPE = re.compile(r"^[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}$")
 
 
@@ -92,9 +92,40 @@ async def create_invite(
     return CreatedInvite(code, unit.code, role, uses, invite.expires_at)
 
 
+@dataclass(frozen=True)
+class BotScope:
+    """A messenger bot that serves only some subtrees (Zalo: 50 users per bot)."""
+
+    channel: str
+    title: str
+    unit_codes: tuple[str, ...]
+
+
 class Enrolment:
-    def __init__(self, wrong_codes_per_hour: int) -> None:
+    def __init__(self, wrong_codes_per_hour: int, scopes: tuple[BotScope, ...] = ()) -> None:
         self.limit = wrong_codes_per_hour
+        self.scopes = {s.channel: s for s in scopes if s.unit_codes}
+
+    async def _serving_bot(self, uow: UnitOfWork, channel: str, path: str) -> str | None:
+        """None when this channel may enrol people of the unit at ``path``; otherwise the
+        title of a bot that serves it (or "" when none is configured to)."""
+        scope = self.scopes.get(channel)
+        if scope is None:
+            return None
+
+        async def covers(s: BotScope) -> bool:
+            for code in s.unit_codes:
+                root = await uow.units.by_code(code)
+                if root is not None and path.startswith(root.path):
+                    return True
+            return False
+
+        if await covers(scope):
+            return None
+        for other in self.scopes.values():
+            if other.channel != channel and await covers(other):
+                return other.title
+        return ""
 
     async def redeem(self, turn: Turn, text: str) -> bool:
         """Try a code; True when the person gained a role."""
@@ -128,6 +159,12 @@ class Enrolment:
             return False
         unit = await uow.units.get(invite.unit_id)
         assert unit is not None
+        other_bot = await self._serving_bot(uow, turn.identity.channel, unit.path)
+        if other_bot is not None:
+            # Each Zalo bot serves its own subtrees, to stay under the plan's user cap.
+            key = "invite.other_bot" if other_bot else "invite.no_bot"
+            await turn.say(Msg(key, unit=unit.name, bot=other_bot))
+            return False
         role_name = turn.t(Msg(f"role.{invite.role}"))
         added = await uow.memberships.add(turn.person.id, unit.id, invite.role, invite.id, now)
         if not added:
@@ -143,7 +180,7 @@ class Enrolment:
             identity_id=turn.identity.id,
         )
         await turn.memberships(fresh=True)
-        next_step = "invite.next_chair" if invite.role == "chair" else "invite.next_official"
+        next_step = f"invite.next_{invite.role}"
         await turn.say(Msg("invite.welcome", unit=unit.name, role=role_name))
         await turn.say(Msg(next_step))
         return True

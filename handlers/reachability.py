@@ -18,6 +18,12 @@ from storage.uow import UnitOfWork
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "console"}
 
 
+def channel_title(channel: str) -> str:
+    """A channel as people call it: every Zalo bot ("zalo.hg") is Zalo."""
+    family = channel.split(".", 1)[0]
+    return CHANNEL_NAMES.get(family, family)
+
+
 def unit_ids_upward(unit: OrgUnit) -> list[int]:
     """The unit, then its ancestors, nearest first (from the materialised path)."""
     ids = [int(x) for x in unit.path.strip("/").split("/") if x]
@@ -42,7 +48,7 @@ class Reachability:
         )
         person = await uow.people.get(identity.person_id)
         name = (person.display_name if person else "") or identity.display_name
-        channel = CHANNEL_NAMES.get(identity.channel, identity.channel)
+        channel = channel_title(identity.channel)
         memberships = await uow.memberships.of_person(identity.person_id)
         ladders = [unit_ids_upward(unit) for _, unit in memberships]
         officials = [

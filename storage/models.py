@@ -200,3 +200,39 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(128), default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ChannelUsage(Base):
+    """What a messenger bot has used of its monthly allowance (Zalo: messages and users)."""
+
+    __tablename__ = "channel_usage"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11", local time
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    users: Mapped[int] = mapped_column(Integer, default=0)
+    # The messenger itself said the quota is spent (Zalo 429), whatever our count says.
+    exhausted_at: Mapped[datetime | None]
+
+
+class ChannelUsageUser(Base):
+    """Identities counted against a bot's monthly user cap."""
+
+    __tablename__ = "channel_usage_user"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_identity.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class LinkCode(Base):
+    """A short-lived code that joins a second messenger account to a person ("/lienket")."""
+
+    __tablename__ = "link_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identity.id"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

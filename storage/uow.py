@@ -15,10 +15,12 @@ from storage.repositories.conversations import Conversations
 from storage.repositories.events import ProcessedEvents
 from storage.repositories.fires import Fires
 from storage.repositories.invites import Invites
+from storage.repositories.links import Links
 from storage.repositories.org import OrgUnits
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import Identities, Memberships, People
 from storage.repositories.reports import Reports
+from storage.repositories.usage import Usage
 
 # How long a write transaction waits for another process's write lock on SQLite.
 LOCK_WAIT_SECONDS = 30.0
@@ -63,6 +65,8 @@ class UnitOfWork:
         self.events = ProcessedEvents(s, c)
         self.arrivals = Arrivals(s)
         self.audit = Audit(s)
+        self.usage = Usage(s)
+        self.links = Links(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

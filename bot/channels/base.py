@@ -30,6 +30,8 @@ class InboundEvent:
     attachment: Attachment | None = None
     # Something the bot cannot take (a sticker, a voice note where none is asked...).
     unsupported: str | None = None
+    # A reply code pressed as a button ("TN 12"): the same grammar as typed codes.
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class OutboundMessage:
     selected: tuple[str, ...] = ()
     # The messenger account the buttons belong to; a press by anyone else is refused.
     owner: str | None = None
+    # Actions on something (an incident...): buttons on Telegram whose key is the reply code
+    # ("TN 12"); text channels show ``code_hint`` instead, which spells the codes out.
+    codes: tuple[Option, ...] = ()
+    code_hint: str | None = None
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -68,6 +74,8 @@ class OutboundMessage:
             "footer": self.footer,
             "selected": list(self.selected),
             "owner": self.owner,
+            "codes": [[o.key, o.label] for o in self.codes],
+            "code_hint": self.code_hint,
         }
 
     @classmethod
@@ -82,12 +90,15 @@ class OutboundMessage:
             footer=data.get("footer"),
             selected=tuple(data.get("selected", ())),
             owner=data.get("owner"),
+            codes=tuple(Option(k, v) for k, v in data.get("codes", [])),
+            code_hint=data.get("code_hint"),
         )
 
     @property
     def plain(self) -> bool:
         """Nothing to press or answer: it can be merged into the message that follows."""
-        return not self.choices and not self.actions and not self.number_hint
+        return (not self.choices and not self.actions and not self.number_hint
+                and not self.codes)
 
 
 @dataclass(frozen=True)
@@ -117,11 +128,15 @@ class InboundSink(Protocol):
 
 
 ACTION_PREFIX = "!"
+# A button whose key is a reply code ("=TN 12") rather than a choice of the current question.
+CODE_PREFIX = "="
 
 
 @dataclass(frozen=True)
 class SendResult:
-    status: Literal["sent", "retry", "unreachable", "failed"]
+    # quota: the messenger's monthly allowance is spent (Zalo 429); the row is parked or
+    # sent through the person's other messenger.
+    status: Literal["sent", "retry", "unreachable", "failed", "quota"]
     retry_after: float | None = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -134,6 +149,17 @@ class Channel(Protocol):
     name: str
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult: ...
+
+
+def render_text(message: OutboundMessage) -> str:
+    """Plain-text layout for channels without buttons: choices numbered, hints below."""
+    lines = [message.text]
+    if message.choices:
+        lines.extend(f"  {i}. {o.label}" for i, o in enumerate(message.choices, 1))
+    for hint in (message.number_hint, message.footer, message.code_hint):
+        if hint:
+            lines.append(hint)
+    return "\n".join(lines)
 
 
 def split_lines(text: str, limit: int) -> list[str]:

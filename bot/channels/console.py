@@ -7,22 +7,17 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
-from bot.channels.base import SENT, Attachment, InboundEvent, OutboundMessage, SendResult
+from bot.channels.base import (
+    SENT,
+    Attachment,
+    InboundEvent,
+    OutboundMessage,
+    SendResult,
+    render_text,
+)
 
 NAME = "console"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
-
-
-def render_text(message: OutboundMessage) -> str:
-    """Plain-text layout shared by text-only channels: choices numbered, hints below."""
-    lines = [message.text]
-    if message.choices:
-        lines.extend(f"  {i}. {o.label}" for i, o in enumerate(message.choices, 1))
-    if message.number_hint:
-        lines.append(message.number_hint)
-    if message.footer:
-        lines.append(message.footer)
-    return "\n".join(lines)
 
 
 class ConsoleChannel:

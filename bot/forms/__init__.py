@@ -27,6 +27,8 @@ class FormCatalog:
     navigation: CommandVocabulary
     # language -> [(command name, slash word)], in menu order
     menu: dict[str, list[tuple[str, str]]]
+    # action -> {code, words, note}: the reply-code grammar's data (handlers/reply_codes.py)
+    reply_codes: dict[str, Any]
 
 
 def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
@@ -56,6 +58,7 @@ def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
         commands=CommandVocabulary(words.get("commands", {})),
         navigation=CommandVocabulary(words.get("navigation", {})),
         menu=_menu(words),
+        reply_codes=dict(words.get("reply_codes") or {}),
     )
 
 

@@ -145,6 +145,25 @@ class Outbox:
             )
         )
 
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.s.get(OutboxMessage, message_id)
+
+    async def reroute(
+        self, message_id: int, *, identity_id: int, channel: str, address: str,
+        payload: dict[str, Any], now: datetime,
+    ) -> bool:
+        """Send this message to another account of the same person instead; the original is
+        kept as "rerouted". False when it was rerouted already (a second worker, say)."""
+        row = await self.get(message_id)
+        if row is None or row.status == "rerouted":
+            return False
+        await self.enqueue(identity_id=identity_id, channel=channel, address=address,
+                           payload=payload, now=now, kind=row.kind,
+                           dedupe_key=f"reroute:{message_id}")
+        await self._set(message_id, status="rerouted", lease_until=None,
+                        last_error=f"sent via {channel}")
+        return True
+
     async def dead_letter_many(self, ids: Sequence[int], error: str) -> None:
         if ids:
             await self.s.execute(

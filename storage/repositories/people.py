@@ -85,6 +85,23 @@ class Identities:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def others_reachable(
+        self, person_id: int, channels: Sequence[str], exclude: Sequence[int]
+    ) -> Sequence[ChannelIdentity]:
+        """The person's other accounts a message could go to instead, oldest first."""
+        return (
+            await self.s.scalars(
+                select(ChannelIdentity)
+                .where(
+                    ChannelIdentity.person_id == person_id,
+                    ChannelIdentity.unreachable_at.is_(None),
+                    ChannelIdentity.channel.in_(channels),
+                    ChannelIdentity.id.not_in(exclude),
+                )
+                .order_by(ChannelIdentity.id)
+            )
+        ).all()
+
     async def for_person(self, person_id: int) -> Sequence[ChannelIdentity]:
         return (
             await self.s.scalars(
@@ -126,6 +143,19 @@ class Memberships:
             .order_by(Membership.unit_id, Membership.person_id, ChannelIdentity.id)
         )
         return [(m, p, i) for m, p, i in rows.all()]
+
+    async def admins_reachable(self) -> Sequence[tuple[Person, ChannelIdentity]]:
+        """Administrators, each with every account the messenger still delivers to."""
+        rows = await self.s.execute(
+            select(Person, ChannelIdentity)
+            .join(ChannelIdentity, ChannelIdentity.person_id == Person.id)
+            .where(
+                Person.id.in_(select(Membership.person_id).where(Membership.role == "admin")),
+                ChannelIdentity.unreachable_at.is_(None),
+            )
+            .order_by(Person.id, ChannelIdentity.id)
+        )
+        return [(p, i) for p, i in rows.all()]
 
     async def add(
         self, person_id: int, unit_id: int, role: str, invite_id: int | None, now: datetime

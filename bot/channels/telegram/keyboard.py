@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.channels.base import ACTION_PREFIX, OutboundMessage
+from bot.channels.base import ACTION_PREFIX, CODE_PREFIX, OutboundMessage
 
 MAX_CALLBACK_BYTES = 64
 MAX_TEXT = 4096
@@ -90,6 +90,13 @@ def layout(message: OutboundMessage) -> tuple[str, InlineKeyboardMarkup | None]:
             InlineKeyboardButton(
                 text=a.label, callback_data=encode(message.owner, version, ACTION_PREFIX + a.key))
             for a in message.actions
+        ])
+    if message.codes:
+        # Reply codes act on an item (an incident...), not on a question: no step version.
+        rows.append([
+            InlineKeyboardButton(
+                text=c.label, callback_data=encode(message.owner, 0, CODE_PREFIX + c.key))
+            for c in message.codes
         ])
     return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 

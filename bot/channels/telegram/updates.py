@@ -7,7 +7,7 @@ from typing import Literal
 
 from aiogram.types import CallbackQuery, Document, Message, Video, Voice
 
-from bot.channels.base import Attachment, InboundEvent
+from bot.channels.base import CODE_PREFIX, Attachment, InboundEvent
 from bot.channels.telegram.keyboard import decode
 
 NAME = "telegram"
@@ -73,11 +73,13 @@ def press_event(query: CallbackQuery, update_id: int) -> PressEvent:
     if press.owner is not None and press.owner != str(user.id):
         return PressEvent(None, "foreign")
     chat_id = query.message.chat.id if query.message is not None else user.id
+    code = press.key.removeprefix(CODE_PREFIX) if press.key.startswith(CODE_PREFIX) else None
     return PressEvent(InboundEvent(
         channel=NAME,
         event_id=str(update_id),
         sender_id=str(user.id),
         chat_id=str(chat_id),
         display_name=_name(user.first_name, user.last_name, user.username),
-        choice=(press.version, press.key),
+        choice=None if code else (press.version, press.key),
+        code=code,
     ))
