@@ -52,3 +52,30 @@ def test_an_empty_token_means_no_messenger(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("TINHHINH_ZALO__TOKEN", "  ")
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.telegram.token is None and s.zalo.token is None and not s.has_messenger
+
+
+def test_zalo_bots_from_the_environment_each_with_a_subtree_and_quota(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TINHHINH_ZALO__TOKEN", "main-token")
+    monkeypatch.setenv("TINHHINH_ZALO__UNITS", '["HG"]')
+    monkeypatch.setenv("TINHHINH_ZALO__QUOTA__MONTHLY_MESSAGES", "2000")
+    monkeypatch.setenv("TINHHINH_ZALO__BOTS",
+                       '[{"name": "kcn", "token": "kcn-token", "units": ["KCN"]}]')
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    bots = s.zalo.all_bots()
+    assert [(b.channel, b.units) for b in bots] == [("zalo", ["HG"]), ("zalo.kcn", ["KCN"])]
+    assert bots[0].quota.monthly_messages == 2000 and bots[1].quota.monthly_messages == 3000
+    assert bots[0].quota.monthly_users == 50 and s.has_messenger
+
+
+@pytest.mark.parametrize("zalo", [
+    {"token": "t", "mode": "webhook", "webhook_secret": "longenough"},  # no URL
+    {"token": "t", "mode": "webhook", "webhook_url": "https://x.vn/zalo",
+     "webhook_secret": "short"},
+    {"token": "t", "bots": [{"name": "main", "token": "u"}]},  # two bots named main
+    {"bots": [{"name": "kcn"}]},  # no token
+])
+def test_bad_zalo_settings_stop_start_up_with_a_reason(zalo: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"Zalo|ZALO"):
+        Settings(zalo=zalo, _env_file=None)  # type: ignore[arg-type, call-arg]

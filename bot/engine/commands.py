@@ -20,7 +20,12 @@ class ParsedCommand:
 
 
 class CommandVocabulary:
-    def __init__(self, words: Mapping[str, Iterable[str]]) -> None:
+    def __init__(
+        self, words: Mapping[str, Iterable[str]], with_arg: Iterable[str] = ()
+    ) -> None:
+        # Commands whose argument may follow without a slash ("lienket K7M2Q9"): people on
+        # Zalo, which has no command menu, type them as words.
+        self._with_arg = frozenset(with_arg)
         self._by_phrase: dict[str, str] = {}
         self._by_compact: dict[str, str] = {}
         for name, aliases in words.items():
@@ -41,7 +46,13 @@ class CommandVocabulary:
                 return None
             return ParsedCommand(name, clean(rest) or None, True)
         name = self._by_phrase.get(fold(raw))
-        return ParsedCommand(name, None, False) if name else None
+        if name:
+            return ParsedCommand(name, None, False)
+        head, _, last = raw.rpartition(" ")
+        name = self._by_phrase.get(fold(head)) if head else None
+        if name in self._with_arg and last:
+            return ParsedCommand(name, last, False)
+        return None
 
     def is_unknown_slash(self, text: str) -> bool:
         raw = clean(text)

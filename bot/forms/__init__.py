@@ -55,7 +55,7 @@ def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
         common=common,
         draft_switch=parse_choices(common_raw.get("draft_switch"), src, "draft_switch"),
         languages=parse_choices(common_raw.get("languages"), src, "languages"),
-        commands=CommandVocabulary(words.get("commands", {})),
+        commands=CommandVocabulary(words.get("commands", {}), with_arg=("link",)),
         navigation=CommandVocabulary(words.get("navigation", {})),
         menu=_menu(words),
         reply_codes=dict(words.get("reply_codes") or {}),

@@ -121,7 +121,7 @@ async def test_a_chair_enrols_and_files_a_full_rapid_report_on_zalo(
             description = ("Cong nhan ngung viec vi bi no luong hai thang, doi gap giam doc. "
                            * 30)[:1500]
             await chat.says(description, "Tình trạng xử lý")
-            proposal = ("De nghi LDLD huyen cu can bo xuong lam viec voi cong ty ngay. " * 20)[:1000]
+            proposal = ("De nghi LDLD huyen cu can bo xuong lam viec ngay. " * 25)[:1000]
             await chat.says("4", "Đề xuất")
             await chat.says(proposal, "Ảnh, tài liệu")
             await chat.photo(JPEG, "Đã nhận tệp thứ 1")

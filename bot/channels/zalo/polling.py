@@ -37,7 +37,7 @@ class ZaloPolling:
             except (ZaloApiError, ZaloNetworkError) as exc:
                 failures += 1
                 wait = min(self.max_backoff, 0.5 * 2 ** min(failures, 8))
-                log.warning("zalo %s polling: %s; again in %.1fs", self.inbox.channel, exc, wait)
+                log.warning("%s polling: %s; again in %.1fs", self.inbox.channel, exc, wait)
                 await asyncio.sleep(wait)
 
     async def poll_once(self) -> int:

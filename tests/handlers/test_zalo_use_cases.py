@@ -1,0 +1,190 @@
+"""Channel-neutral use cases the Zalo issue added: reply codes, linking accounts, and bots
+bound to subtrees. Messengers here are recording channels; the Zalo adapter itself is shown
+end to end in tests/e2e/test_zalo*.py."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App, build_app
+from bot.channels.base import CODE_PREFIX, InboundEvent, Option, OutboundMessage
+from bot.channels.telegram.keyboard import decode, layout
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.forms import load_catalog
+from handlers.reply_codes import ReplyCode, ReplyCodeGrammar
+from handlers.turn import Turn
+from storage.models import AuditLog, ChannelIdentity, Membership, Person
+from tests.conftest import RecordingChannel
+from tests.helpers import invite, seed
+
+_ids = itertools.count(1)
+GRAMMAR = ReplyCodeGrammar.from_data(load_catalog().reply_codes)
+
+
+def rec(name: str) -> RecordingChannel:
+    channel = RecordingChannel()
+    channel.name = name
+    return channel
+
+
+@pytest.fixture
+async def multi(
+    db_url: str, clock: ManualClock
+) -> AsyncIterator[tuple[App, dict[str, RecordingChannel]]]:
+    channels = {n: rec(n) for n in ("telegram", "zalo", "zalo.kcn")}
+    settings = Settings(
+        database_url=db_url,
+        zalo={"token": "zalo-main-token-123", "title": "Zalo LĐLĐ Bắc Hà",
+              "units": ["DEMO_HUYEN"],
+              "bots": [{"name": "kcn", "title": "Zalo Công đoàn KCN",
+                        "token": "zalo-kcn-token-456", "units": ["DEMO_KCN"]}]},
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    app = build_app(settings, clock=clock, channels=channels)  # type: ignore[arg-type]
+    await seed(app)
+    yield app, channels
+    await app.close()
+
+
+async def say(app: App, channel: str, who: str, text: str | None = None, **kw: object) -> None:
+    await app.inbound.handle(InboundEvent(channel=channel, event_id=f"u{next(_ids)}",
+                                          sender_id=who, chat_id=who, text=text,
+                                          **kw))  # type: ignore[arg-type]
+    await app.delivery.drain()
+
+
+async def count(app: App, model: object, **where: object) -> int:
+    async with app.uows() as uow:
+        stmt = select(func.count()).select_from(model).filter_by(**where)  # type: ignore[arg-type]
+        return int(await uow.session.scalar(stmt) or 0)
+
+
+# -- the grammar ----------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "expected"), [
+    ("TN 12", ReplyCode("acknowledge", 12, None)),
+    ("tn12", ReplyCode("acknowledge", 12, None)),
+    ("Tiếp nhận #12", ReplyCode("acknowledge", 12, None)),
+    ("tiep nhan 12", ReplyCode("acknowledge", 12, None)),
+    ("/tn 7", ReplyCode("acknowledge", 7, None)),
+    ("GQ 12: đã trả đủ lương tháng 10", ReplyCode("resolve", 12, "đã trả đủ lương tháng 10")),
+    ("gq 12 - da tra du luong", ReplyCode("resolve", 12, "da tra du luong")),
+    ("GC 3 đã gọi điện cho giám đốc", ReplyCode("note", 3, "đã gọi điện cho giám đốc")),
+    ("GQ 12", ReplyCode("resolve", 12, None)),  # the use case asks for the missing note
+    ("mo lai 4 vẫn chưa trả", ReplyCode("reopen", 4, "vẫn chưa trả")),
+    # Not codes: an answer that only starts like one, unknown verbs, no number.
+    ("tn 2 nguoi bi thuong", None),
+    ("XY 12", None),
+    ("TN", None),
+    ("12", None),
+    ("Công nhân ngừng việc 2 ngày", None),
+])
+def test_reply_codes_are_read_with_or_without_diacritics_and_spaces(
+    text: str, expected: ReplyCode | None
+) -> None:
+    assert GRAMMAR.parse(text) == expected
+
+
+def test_a_code_button_on_telegram_carries_the_same_code() -> None:
+    codes = (Option("TN 12", "Tiếp nhận"), Option("GQ 12", "Đã giải quyết"))
+    message = OutboundMessage("Điểm nóng số 12", owner="555", codes=codes)
+    _, markup = layout(message)
+    assert markup is not None
+    (row,) = markup.inline_keyboard
+    assert [b.text for b in row] == ["Tiếp nhận", "Đã giải quyết"]
+    press = decode(row[0].callback_data)
+    assert press is not None and press.owner == "555"
+    assert press.key == CODE_PREFIX + "TN 12" and GRAMMAR.parse(press.key[1:]) == ReplyCode(
+        "acknowledge", 12, None)
+
+
+async def test_registered_reply_codes_reach_their_use_case_from_typed_text_and_buttons(
+    multi: tuple[App, dict[str, RecordingChannel]],
+) -> None:
+    app, ch = multi
+    seen: list[tuple[str, ReplyCode]] = []
+
+    async def acknowledge(turn: Turn, code: ReplyCode) -> None:
+        seen.append((turn.identity.channel, code))
+        await turn.uow.audit.write("test.acknowledged", turn.now, subject=str(code.ref),
+                                   person_id=turn.person.id)
+
+    assert app.dispatcher is not None
+    app.dispatcher.reply_actions["acknowledge"] = acknowledge
+    await say(app, "zalo", "off1", await invite(app, "DEMO_HUYEN", role="official"))
+    await say(app, "zalo", "off1", "tro giup")
+    assert "«TN <số>» – tiếp nhận" in ch["zalo"].texts("off1")[-1]
+    await say(app, "zalo", "off1", "tn 12")  # typed on Zalo
+    await say(app, "telegram", "9001", await invite(app, "DEMO_TINH", role="official"))
+    await say(app, "telegram", "9001", code="TN 13")  # a button press on Telegram
+    assert seen == [("zalo", ReplyCode("acknowledge", 12, None)),
+                    ("telegram", ReplyCode("acknowledge", 13, None))]
+    assert await count(app, AuditLog, action="test.acknowledged") == 2
+    # A chair's text that reads like a code is an answer, not an action.
+    await say(app, "zalo", "chair1", await invite(app, "DEMO_CS1"))
+    await say(app, "zalo", "chair1", "tn 5")
+    assert len(seen) == 2
+
+
+# -- bots bound to subtrees ------------------------------------------------------------------
+async def test_each_zalo_bot_enrols_only_the_units_of_its_subtree(
+    multi: tuple[App, dict[str, RecordingChannel]],
+) -> None:
+    app, ch = multi
+    code = await invite(app, "DEMO_CS4")  # under DEMO_KCN
+    await say(app, "zalo", "z1", code)
+    assert ch["zalo"].texts("z1")[-1] == (
+        "Đơn vị CĐCS Công ty CP Giày Da Phương Nam dùng Zalo bot «Zalo Công đoàn KCN». "
+        "Hãy gửi mã mời cho bot đó.")
+    assert await count(app, Membership, role="chair") == 1  # the demo chair only
+    await say(app, "zalo.kcn", "k1", code)  # the same code, unused, on the right bot
+    assert "Chào mừng" in ch["zalo.kcn"].texts("k1")[-1]
+    assert await count(app, Membership, role="chair") == 2
+    # Telegram serves everyone.
+    await say(app, "telegram", "9002", await invite(app, "DEMO_CS5"))
+    assert "Chào mừng" in ch["telegram"].texts("9002")[-1]
+
+
+# -- linking ------------------------------------------------------------------------------
+async def test_linking_joins_two_accounts_into_one_person_with_their_roles(
+    multi: tuple[App, dict[str, RecordingChannel]], clock: ManualClock,
+) -> None:
+    app, ch = multi
+    await say(app, "telegram", "9003", await invite(app, "DEMO_CS2"))
+    await say(app, "zalo", "z9", "xin chao")  # a stranger on Zalo so far
+    await say(app, "zalo", "z9", "lien ket")
+    code = ch["zalo"].texts("z9")[-1].split(": ")[1][:6]
+    # Wrong, same-app and expired codes change nothing.
+    people_before = await count(app, Person)
+    await say(app, "telegram", "9003", "/lienket ABC234")
+    assert "không đúng" in ch["telegram"].texts("9003")[-1]
+    await say(app, "zalo", "z8", f"lienket {code}")
+    assert "cùng ứng dụng" in ch["zalo"].texts("z8")[-1]
+    clock.advance(timedelta(minutes=16))
+    await say(app, "telegram", "9003", f"lien ket {code}")
+    assert "hết hạn" in ch["telegram"].texts("9003")[-1]
+    assert await count(app, Person) == people_before + 1  # z8 wrote: a new stranger
+    people_before += 1
+    await say(app, "zalo", "z9", "lienket")
+    code = ch["zalo"].texts("z9")[-1].split(": ")[1][:6]
+    await say(app, "telegram", "9003", f"lienket {code}")
+    assert "Đã liên kết với tài khoản Zalo" in ch["telegram"].texts("9003")[-1]
+    assert "Đã liên kết với tài khoản Telegram" in ch["zalo"].texts("z9")[-1]
+    assert await count(app, Person) == people_before - 1
+    async with app.uows() as uow:
+        ids = {i.channel: i for i in (await uow.session.scalars(select(ChannelIdentity))).all()
+               if i.external_id in ("9003", "z9")}
+        assert ids["telegram"].person_id == ids["zalo"].person_id
+        roles = await uow.memberships.of_person(ids["zalo"].person_id)
+        assert [(m.role, u.code) for m, u in roles] == [("chair", "DEMO_CS2")]
+    # The Zalo account now files for the unit.
+    await say(app, "zalo", "z9", "bao cao")
+    assert "CĐCS Trường THCS Bảo Nhai" in "\n".join(ch["zalo"].texts("z9")[-2:])
+    # A used code cannot be used again.
+    await say(app, "zalo.kcn", "k8", f"lienket {code}")
+    assert "không đúng hoặc đã dùng" in ch["zalo.kcn"].texts("k8")[-1]
