@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -10,6 +11,11 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def has_secret(request: web.Request, header: str, secret: bytes) -> bool:
+    """A messenger's webhook secret header, compared in constant time."""
+    return hmac.compare_digest(request.headers.get(header, "").encode(), secret)
 
 
 class HttpServer:

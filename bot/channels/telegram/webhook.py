@@ -7,7 +7,6 @@ transaction has committed; on failure we answer 500 and Telegram delivers it aga
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -15,6 +14,8 @@ from aiogram import Bot
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+
+from bot.http_server import has_secret
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,7 @@ class TelegramWebhook:
         self._secret = secret.encode()
 
     async def handle(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
+        if not has_secret(request, SECRET_HEADER, self._secret):
             return web.json_response({"ok": False}, status=403)
         try:
             update = Update.model_validate(await request.json(), context={"bot": self.bot})

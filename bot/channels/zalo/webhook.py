@@ -8,12 +8,12 @@ unreachable), and the answer goes out at once. Repeats are dropped by message id
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from aiohttp import web
 
 from bot.channels.zalo.inbox import ZaloInbox
+from bot.http_server import has_secret
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,7 @@ class ZaloWebhook:
         self._secret = secret.encode()
 
     async def handle(self, request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        if not hmac.compare_digest(given, self._secret):
+        if not has_secret(request, SECRET_HEADER, self._secret):
             return web.json_response({"ok": False}, status=403)
         try:
             body = await request.json()
