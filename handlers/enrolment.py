@@ -35,12 +35,12 @@ class CreatedInvite:
     expires_at: datetime
 
 
-def new_code() -> str:
+def new_code(length: int = CODE_LENGTH) -> str:
     while True:
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        code = "".join(secrets.choice(ALPHABET) for _ in range(length))
         digits = sum(ch.isdigit() for ch in code)
         # At least two digits and two letters, so a code never reads like a word.
-        if 2 <= digits <= CODE_LENGTH - 2:
+        if 2 <= digits <= length - 2:
             return code
 
 

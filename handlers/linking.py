@@ -7,25 +7,17 @@ other messenger when one cannot deliver (handlers.fallback).
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.channels.base import OutboundMessage
 from bot.engine.messages import Msg
-from handlers.enrolment import ALPHABET, normalise_code
+from handlers.enrolment import new_code, normalise_code
 from handlers.reachability import channel_title
 from handlers.turn import Turn
 
 CODE_LENGTH = 6
-
-
-def new_link_code() -> str:
-    while True:
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-        if any(c.isdigit() for c in code) and any(c.isalpha() for c in code):
-            return code
 
 
 class Linking:
@@ -35,9 +27,9 @@ class Linking:
 
     async def offer(self, turn: Turn) -> None:
         uow = turn.uow
-        code = new_link_code()
+        code = new_code(CODE_LENGTH)
         while await uow.links.exists(code):
-            code = new_link_code()
+            code = new_code(CODE_LENGTH)
         await uow.links.create(code, turn.person.id, turn.identity.id, turn.now + self.valid,
                                turn.now)
         await turn.say(Msg("link.code", code=code, minutes=int(self.valid.total_seconds() // 60)))

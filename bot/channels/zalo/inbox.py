@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict, deque
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,7 @@ class ZaloInbox:
             return zu.event(self.channel, update)
         if update.photo_url is None:
             return zu.event(self.channel, update, unsupported="photo_failed")
-        month = f"{update.sent_at or datetime.now():%Y-%m}"
+        month = f"{update.sent_at or datetime.now(UTC):%Y-%m}"
         stem = f"{self.channel}-{_safe(update.message_id)}"
         try:
             got = await self.client.download(
