@@ -23,21 +23,26 @@ from bot.engine.conversation import Engine, EngineConfig
 from bot.forms import FormCatalog, load_catalog
 from bot.http_server import HttpServer
 from bot.i18n import Translator
+from bot.policy import Policy, load_policy
 from bot.quota import MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from handlers.admins import AdminNotices
 from handlers.dispatch import Dispatcher
 from handlers.drafts import DraftTimers
 from handlers.enrolment import BotScope, Enrolment
+from handlers.escalation import STEP, UNRESOLVED, Escalation
 from handlers.fallback import Fallback
 from handlers.history import History
 from handlers.inbound import InboundHandler
+from handlers.incident_alerts import Notifier
+from handlers.incidents import NOTE_PENDING, IncidentDesk
 from handlers.linking import Linking
 from handlers.reachability import Reachability
 from handlers.render import Renderer
 from handlers.reply_codes import ReplyCodeGrammar
 from handlers.reports import ReportFlow
 from scheduler.fire_poller import FirePoller
+from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
@@ -77,12 +82,16 @@ class App:
     delivery: DeliveryWorker
     fires: FirePoller
     http: HttpServer
+    policy: Policy
     channels: dict[str, Channel] = field(default_factory=dict)
     telegram: TelegramChannel | None = None
     telegram_polling: TelegramPolling | None = None
     telegram_webhook: TelegramWebhook | None = None
     zalo: list[ZaloBot] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
+    escalation: Escalation | None = None
+    # Set while the service runs (bot.service.serve).
+    scheduler: BotScheduler | None = None
 
     async def close(self) -> None:
         if self.telegram is not None:
@@ -110,6 +119,7 @@ def build_app(
     ])
     tz = ZoneInfo(settings.timezone)
     catalog = load_catalog()  # a broken form stops start-up here, naming file and field
+    policy = load_policy(catalog.forms, tz, settings.policy_file)  # likewise a bad policy
     translator = Translator.load(default=settings.default_language)
     engine = Engine(
         catalog.forms,
@@ -125,14 +135,23 @@ def build_app(
     renderer = Renderer(translator, engine, tz)
     flow = ReportFlow(engine, renderer)
     scopes = tuple(BotScope(b.channel, b.title or b.name, tuple(b.units)) for b in zalo_bots)
+    codes = ReplyCodeGrammar.from_data(catalog.reply_codes)
     dispatcher = Dispatcher(
         catalog,
         flow,
         Enrolment(settings.enrolment.wrong_codes_per_hour, scopes),
         History(engine, renderer),
         Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour),
-        ReplyCodeGrammar.from_data(catalog.reply_codes),
+        codes,
     )
+    admins = AdminNotices(translator, settings.default_language)
+    notifier = Notifier(translator, renderer, codes, catalog.forms, tz, settings.default_language)
+    escalation = Escalation(policy, notifier, admins)
+    flow.after_submit.append(escalation.open_for)
+    desk = IncidentDesk(escalation, notifier, dispatcher.ask_text)
+    dispatcher.reply_actions.update(desk.actions)
+    dispatcher.command_handlers["hotspots"] = desk.hotspots
+    dispatcher.text_answers[NOTE_PENDING] = desk.note_text
     channel_map: dict[str, Channel] = dict(channels or {})
     reachability = Reachability(translator, settings.default_language)
     budgets: dict[str, Budget] = {}
@@ -147,7 +166,8 @@ def build_app(
     fires = FirePoller(
         uows,
         clock,
-        {"draft.nudge": timers.nudge, "draft.expire": timers.expire},
+        {"draft.nudge": timers.nudge, "draft.expire": timers.expire,
+         STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved},
         on_commit=delivery.wake,
     )
     http = HttpServer(settings.http.host, settings.http.port)
@@ -173,7 +193,6 @@ def build_app(
             http.add_post(tg.webhook_path, webhook.handle)
         else:
             polling = TelegramPolling(bot, telegram.feed, timeout=tg.poll_timeout)
-    admins = AdminNotices(translator, settings.default_language)
     zalo: list[ZaloBot] = []
     for bot_settings in zalo_bots:
         if bot_settings.channel in channel_map:
@@ -197,12 +216,14 @@ def build_app(
         delivery=delivery,
         fires=fires,
         http=http,
+        policy=policy,
         channels=channel_map,
         telegram=telegram,
         telegram_polling=polling,
         telegram_webhook=webhook,
         zalo=zalo,
         dispatcher=dispatcher,
+        escalation=escalation,
     )
 
 

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from bot.app import App
 from bot.channels.console import ConsoleInput
+from scheduler.jobs import BotScheduler
 
 
 async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
@@ -16,11 +17,10 @@ async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
     interactive = stdin.isatty()
     source = ConsoleInput(identity)
     background: list[asyncio.Task[None]] = []
+    scheduler = BotScheduler(app.fires, app.settings.fire_poll_seconds)
     if interactive:
-        background = [
-            asyncio.create_task(app.fires.run_forever(app.settings.fire_poll_seconds)),
-            asyncio.create_task(app.delivery.run_forever()),
-        ]
+        scheduler.start()
+        background = [asyncio.create_task(app.delivery.run_forever())]
     try:
         await app.delivery.drain()
         while True:
@@ -35,6 +35,7 @@ async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
             await app.inbound.handle(source.event(line))
             await app.delivery.drain()
     finally:
+        scheduler.shutdown()
         for task in background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.app import App
+from scheduler.jobs import BotScheduler
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,9 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
         elif zalo.polling is not None:
             tasks.append(asyncio.create_task(zalo.polling.run()))
     tasks.append(asyncio.create_task(app.delivery.run_forever()))
-    tasks.append(asyncio.create_task(app.fires.run_forever(app.settings.fire_poll_seconds)))
+    scheduler = BotScheduler(app.fires, app.settings.fire_poll_seconds)
+    scheduler.start()
+    app.scheduler = scheduler
     freeze_startup_heap()
     ready()
     stopper = asyncio.create_task(stop.wait())
@@ -82,6 +85,7 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
             if task is not stopper and not task.cancelled() and task.exception():
                 log.error("a service part stopped: %r", task.exception())
     finally:
+        scheduler.shutdown()
         stopper.cancel()
         for task in startup + tasks:
             task.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.channels.base import ACTION_PREFIX, InboundEvent, Option, OutboundMessage
@@ -17,14 +18,15 @@ from handlers.history import History
 from handlers.linking import Linking
 from handlers.reply_codes import ReplyAction, ReplyCodeGrammar
 from handlers.reports import TIMERS, ReportFlow, draft_target, draft_timers
-from handlers.turn import Turn
+from handlers.turn import OFFICIAL_ROLES, Turn
 from storage.models import Conversation, OrgUnit
 
 RAPID_FORM = "bao_cao_nhanh"
 NAVIGATION = frozenset({"back", "skip", "done", "cancel"})
 
-
-OFFICIAL_ROLES = frozenset({"official", "admin"})
+# A use case's answer to a free-text question it asked (an incident note...).
+TextAnswer = Callable[[Turn, dict[str, Any], InboundEvent], Awaitable[None]]
+CommandHandler = Callable[[Turn], Awaitable[None]]
 
 
 class Dispatcher:
@@ -44,8 +46,11 @@ class Dispatcher:
         self.history = history
         self.linking = linking
         self.codes = codes
-        # Use cases register what their reply codes do (incidents: acknowledge, resolve...).
+        # Use cases register what their reply codes do (incidents: acknowledge, resolve...),
+        # the commands they answer (/diemnong) and the free-text questions they ask.
         self.reply_actions: dict[str, ReplyAction] = dict(reply_actions or {})
+        self.command_handlers: dict[str, CommandHandler] = {}
+        self.text_answers: dict[str, TextAnswer] = {}
 
     async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
         text = event.text
@@ -71,9 +76,16 @@ class Dispatcher:
             return
         if pending is not None and conv is not None:
             await self._save_pending(turn, conv, session, None)
-            if cmd is None:
+            answer = self.text_answers.get(pending["kind"])
+            if cmd is None and answer is None:
                 await self._answer_pending(turn, conv, session, pending, event)
                 return
+            if cmd is None and answer is not None and not self._is_code(event):
+                await answer(turn, pending, event)
+                if session is not None:
+                    await self.flow.resume(turn, session)
+                return
+            # A command or another code instead of the answer: the question is dropped.
         if not await turn.enrolled():
             if text and looks_like_code(text, strict=False):
                 await self.enrolment.redeem(turn, text)
@@ -137,6 +149,10 @@ class Dispatcher:
             await self.history.show(turn)
             if session is not None:
                 await self.flow.resume(turn, session)
+        elif cmd.name in self.command_handlers:
+            await self.command_handlers[cmd.name](turn)
+            if session is not None:
+                await self.flow.resume(turn, session)
         elif cmd.name == "cancel":
             if session is not None and conv is not None:
                 await self.flow.step(turn, conv, session, CommandInput("cancel"))
@@ -167,6 +183,25 @@ class Dispatcher:
         if session is not None:
             await self.flow.resume(turn, session)
         return True
+
+    def _is_code(self, event: InboundEvent) -> bool:
+        source = event.code or event.text
+        code = self.codes.parse(source) if source else None
+        return code is not None and code.action in self.reply_actions
+
+    async def ask_text(self, turn: Turn, prompt: Msg, pending: dict[str, Any]) -> None:
+        """Ask a use case's free-text question; the next text is its answer (text_answers)."""
+        await turn.say(prompt)
+        conv = turn.conversation
+        if conv is None:
+            conv = await turn.uow.conversations.save(
+                turn.person.id, identity_id=turn.identity.id, unit_id=None, form_id=None,
+                state=None, now=turn.now,
+            )
+            turn.conversation = conv
+        state = conv.state or {}
+        session = Session.from_dict(state["session"]) if "session" in state else None
+        await self._save_pending(turn, conv, session, pending)
 
     def _unsupported(self, turn: Turn, kind: str) -> Msg:
         """What the bot can take instead, specific to what was sent where there is a text."""
@@ -255,7 +290,7 @@ class Dispatcher:
     ) -> bool:
         """A press counts only on the keyboard of the question being asked now."""
         version, key = choice
-        if pending is not None:
+        if pending is not None and pending["kind"] not in self.text_answers:
             if version != pending.get("version"):
                 return False
             units = await self._pending_units(turn, pending)

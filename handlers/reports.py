@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.engine.messages import Msg
 from bot.engine.session import Session
 from handlers.render import Renderer
 from handlers.turn import Turn
-from storage.models import Conversation, OrgUnit
+from storage.models import Conversation, OrgUnit, Report
 
 REF_PREFIX = {"bao_cao_nhanh": "BC"}
 
@@ -29,10 +30,15 @@ def draft_timers(state: dict[str, Any] | None) -> dict[str, str]:
     return dict((state or {}).get(TIMERS) or {})
 
 
+# What else happens when a report is stored (incidents open from it), in the same transaction.
+AfterSubmit = Callable[[Turn, Report], Awaitable[None]]
+
+
 class ReportFlow:
     def __init__(self, engine: Engine, renderer: Renderer) -> None:
         self.engine = engine
         self.renderer = renderer
+        self.after_submit: list[AfterSubmit] = []
 
     async def start(
         self, turn: Turn, form_id: str, unit: OrgUnit, conv: Conversation | None = None
@@ -117,7 +123,7 @@ class ReportFlow:
         ref = f"{prefix}-{local.year}-{number:06d}"
         category_key, severity_key = form.index.get("category"), form.index.get("severity")
         assert unit_id is not None
-        await turn.uow.reports.add(
+        report = await turn.uow.reports.add(
             ref=ref,
             unit_id=unit_id,
             person_id=turn.person.id,
@@ -139,4 +145,6 @@ class ReportFlow:
         )
         await turn.say(Msg("report.submitted", ref=ref,
                            time=f"{local:%H:%M %d/%m/%Y}"))
+        for hook in self.after_submit:
+            await hook(turn, report)
 

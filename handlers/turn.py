@@ -12,6 +12,9 @@ from bot.i18n import Translator
 from storage.models import ChannelIdentity, Conversation, Membership, OrgUnit, Person
 from storage.uow import UnitOfWork
 
+# Roles that look after the units below them (and act on their incidents).
+OFFICIAL_ROLES = frozenset({"official", "admin"})
+
 
 @dataclass
 class Turn:

@@ -6,7 +6,6 @@ guarded by the version read) lets exactly one of them run it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
@@ -58,11 +57,3 @@ class FirePoller:
         if fired:
             self.on_commit()
         return fired
-
-    async def run_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("fire poll failed")
-            await asyncio.sleep(interval)

@@ -236,3 +236,49 @@ class LinkCode(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class Incident(Base):
+    """A hot spot opened by a report's answers, worked by the officials above the unit."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_state_opened", "state", "opened_at"),)
+    # The id is the number people type ("TN 12"): short, and unique across years.
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"), index=True)
+    severity: Mapped[str] = mapped_column(String(32))
+    # open | acknowledged | resolved | reopened (open again after a resolution)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    # The rules that matched, and the ladder as the policy said when it opened.
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ladder: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The last escalation step run, and the furthest level alerted (0 = the parent unit).
+    step: Mapped[int] = mapped_column(Integer, default=-1)
+    level: Mapped[int] = mapped_column(Integer, default=-1)
+    # When step 0 went (or will go): every later step is counted from it.
+    first_alert_at: Mapped[datetime]
+    opened_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
+
+
+class IncidentEvent(Base):
+    """What happened to an incident, in order: opened, alerted, acknowledged, noted..."""
+
+    __tablename__ = "incident_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    actor_identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identity.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

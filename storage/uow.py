@@ -14,6 +14,7 @@ from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
 from storage.repositories.events import ProcessedEvents
 from storage.repositories.fires import Fires
+from storage.repositories.incidents import Incidents
 from storage.repositories.invites import Invites
 from storage.repositories.links import Links
 from storage.repositories.org import OrgUnits
@@ -67,6 +68,7 @@ class UnitOfWork:
         self.audit = Audit(s)
         self.usage = Usage(s)
         self.links = Links(s)
+        self.incidents = Incidents(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

@@ -14,7 +14,7 @@ from bot.engine.conversation import CommonChoices
 from bot.engine.form import Choice, Form, FormError, parse_choices, parse_form
 
 FORMS_DIR = Path(__file__).parent
-_NOT_FORMS = {"common.yaml", "commands.yaml"}
+_NOT_FORMS = {"common.yaml", "commands.yaml", "policy.yaml"}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from storage.models import (
     AuditLog,
     ChannelIdentity,
     Conversation,
+    Incident,
+    IncidentEvent,
     LinkCode,
     Membership,
     Person,
@@ -44,7 +46,8 @@ class Links:
 
     async def merge_people(self, source: int, target: int) -> None:
         """Move everything of person ``source`` to ``target`` and delete ``source``: its
-        accounts, roles, reports and audit rows; its draft only if ``target`` has none."""
+        accounts, roles, reports, audit rows and incident actions; its draft only if
+        ``target`` has none."""
         await self.s.execute(select(Person.id).where(Person.id.in_((source, target)))
                              .order_by(Person.id).with_for_update())
         await self.s.execute(update(ChannelIdentity).where(ChannelIdentity.person_id == source)
@@ -62,6 +65,11 @@ class Links:
         await self.s.execute(update(Report).where(Report.person_id == source)
                              .values(person_id=target))
         await self.s.execute(update(AuditLog).where(AuditLog.actor_person_id == source)
+                             .values(actor_person_id=target))
+        for column in (Incident.acknowledged_by, Incident.resolved_by):
+            await self.s.execute(update(Incident).where(column == source)
+                                 .values({column: target}))
+        await self.s.execute(update(IncidentEvent).where(IncidentEvent.actor_person_id == source)
                              .values(actor_person_id=target))
         has_draft = await self.s.scalar(select(exists().where(Conversation.person_id == target)))
         if has_draft:

@@ -30,6 +30,12 @@ class OrgUnits:
     async def get(self, unit_id: int) -> OrgUnit | None:
         return await self.s.get(OrgUnit, unit_id)
 
+    async def many(self, unit_ids: Sequence[int]) -> dict[int, OrgUnit]:
+        if not unit_ids:
+            return {}
+        rows = await self.s.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))
+        return {u.id: u for u in rows.all()}
+
     async def count(self) -> int:
         return int(await self.s.scalar(select(func.count()).select_from(OrgUnit)) or 0)
 

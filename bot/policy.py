@@ -1,0 +1,163 @@
+"""The policy: hot-spot rules, the escalation ladder and working hours.
+
+The shipped defaults live in bot/forms/policy.yaml; a province's own YAML file
+(TINHHINH_POLICY_FILE) is merged over them: mappings key by key, lists replaced whole. A bad
+file stops start-up with one line naming the file, the field and the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.engine.conditions import Condition, ConditionError, parse_condition
+from bot.engine.escalation import Ladder
+from bot.engine.form import Form
+from bot.engine.hotspots import HotSpotRule, HotSpotRules
+from bot.engine.working_time import WorkingCalendar
+
+SHIPPED = Path(__file__).parent / "forms" / "policy.yaml"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class PolicyError(ValueError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuleSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    severity: str
+    when: dict[str, Any]
+
+
+class HotSpotSpec(_Strict):
+    form: str
+    severities: list[str] = Field(min_length=1)
+    rules: list[RuleSpec]
+
+
+class LadderSpec(_Strict):
+    hours: Literal["always", "working"]
+    ack_minutes: float = Field(gt=0, le=7 * 24 * 60)
+    repeats_per_level: int = Field(ge=0, le=20)
+    unresolved_hours: float = Field(gt=0, le=30 * 24)
+    unresolved_reminders: int = Field(ge=0, le=20)
+
+
+class WorkingHoursSpec(_Strict):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
+    start: time
+    end: time
+    holidays: list[date] = Field(default_factory=list)
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        if isinstance(value, int):  # YAML reads an unquoted 07:30 as 450 (base 60)
+            return time(value // 60, value % 60)
+        if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+            raise ValueError("a time of day is written HH:MM")
+        return value
+
+
+class PolicySpec(_Strict):
+    hot_spots: HotSpotSpec
+    escalation: dict[str, LadderSpec]
+    working_hours: WorkingHoursSpec
+
+
+@dataclass(frozen=True)
+class Policy:
+    rules: HotSpotRules
+    ladders: dict[str, Ladder]
+    calendar: WorkingCalendar
+
+
+def load_policy(forms: dict[str, Form], tz: ZoneInfo, override: Path | None = None) -> Policy:
+    raw = _read(SHIPPED)
+    source = SHIPPED.name
+    if override is not None:
+        raw = _merge(raw, _read(override))
+        source = str(override)
+    try:
+        spec = PolicySpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise PolicyError(f"{source}: {where}: {first['msg']}") from None
+    return _build(spec, forms, tz, source)
+
+
+def _build(spec: PolicySpec, forms: dict[str, Form], tz: ZoneInfo, source: str) -> Policy:
+    hs = spec.hot_spots
+    if hs.form not in forms:
+        raise PolicyError(f"{source}: hot_spots.form: no form '{hs.form}'")
+    form = forms[hs.form]
+    questions = {q.key for q in form.questions}
+    for severity in hs.severities:
+        if severity not in spec.escalation:
+            raise PolicyError(f"{source}: escalation: no ladder for severity '{severity}'")
+    rules = []
+    for i, rule in enumerate(hs.rules):
+        where = f"{source}: hot_spots.rules.{i}"
+        if rule.severity not in hs.severities:
+            raise PolicyError(f"{where}.severity: '{rule.severity}' is not one of "
+                              f"{', '.join(hs.severities)}")
+        try:
+            condition: Condition = parse_condition(rule.when)
+        except ConditionError as exc:
+            raise PolicyError(f"{where}.when: {exc}") from None
+        unknown = sorted(condition.keys() - questions)
+        if unknown:
+            raise PolicyError(f"{where}.when: '{unknown[0]}' is not a question of {hs.form}")
+        rules.append(HotSpotRule(rule.id, rule.severity, condition))
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise PolicyError(f"{source}: hot_spots.rules: each rule needs its own id")
+    wh = spec.working_hours
+    if wh.start >= wh.end:
+        raise PolicyError(f"{source}: working_hours: start must be before end")
+    calendar = WorkingCalendar(
+        tz, frozenset(WEEKDAYS.index(d) for d in wh.days), wh.start, wh.end,
+        frozenset(wh.holidays),
+    )
+    ladders = {name: Ladder(s.hours, s.ack_minutes, s.repeats_per_level, s.unresolved_hours,
+                            s.unresolved_reminders) for name, s in spec.escalation.items()}
+    return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base.get(key), value) if key in base else value
+        return merged
+    return over
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValueError as exc:  # a scalar YAML cannot build, such as the date 2026-13-01
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: must be a mapping")
+    return data

@@ -1,0 +1,241 @@
+"""What officials do with incidents: acknowledge, add a note, resolve, reopen, list them.
+
+Every action is a reply code (a button on Telegram, typed on Zalo) on an incident number.
+An official acts only on incidents of units in their own subtree; anything else gets a short
+answer and changes nothing. State changes are conditional updates, so of two officials
+acknowledging at once one wins and the other is told who did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from bot.channels.base import InboundEvent
+from bot.engine.messages import Msg
+from handlers.escalation import Escalation, run_key
+from handlers.incident_alerts import Notifier, Recipient
+from handlers.reply_codes import ReplyCode
+from handlers.turn import OFFICIAL_ROLES, Turn
+from storage.models import Incident, OrgUnit, Report
+from storage.repositories.incidents import OPEN_STATES
+
+NOTE_PENDING = "incident_note"
+LIST_LIMIT = 20
+
+# Ask for a text answer and remember what it is for (handlers.dispatch.Dispatcher.ask_text).
+AskText = Callable[[Turn, Msg, dict[str, Any]], Awaitable[None]]
+
+
+class IncidentDesk:
+    def __init__(self, escalation: Escalation, notifier: Notifier, ask_text: AskText) -> None:
+        self.escalation = escalation
+        self.notifier = notifier
+        self.ask_text = ask_text
+
+    @property
+    def actions(self) -> dict[str, Callable[[Turn, ReplyCode], Awaitable[None]]]:
+        return {"acknowledge": self.acknowledge, "note": self.note, "resolve": self.resolve,
+                "reopen": self.reopen}
+
+    # -- acting on one incident ------------------------------------------------------------
+    async def acknowledge(self, turn: Turn, code: ReplyCode) -> None:
+        found = await self._mine(turn, code.ref)
+        if found is None:
+            return
+        incident, report, scope = found
+        if incident.state not in OPEN_STATES or not await turn.uow.incidents.acknowledge(
+                incident.id, turn.person.id, turn.now):
+            await self._already(turn, code.ref)
+            return
+        incident, report = await self._reload(turn, incident.id)
+        await self._record(turn, incident, "acknowledged", None)
+        await self.escalation.stop(turn.uow, incident.id)
+        await self.escalation.remind_later(turn.uow, incident, 1, turn.now)
+        await self._tell(turn, incident, report, scope, "acknowledged")
+        await turn.reply(self.notifier.with_actions(
+            turn.lang, turn.t(Msg("incident.acknowledged_you", number=incident.id)), incident))
+
+    async def note(self, turn: Turn, code: ReplyCode) -> None:
+        found = await self._mine(turn, code.ref)
+        if found is None:
+            return
+        incident = found[0]
+        if not code.note:
+            await self._ask_note(turn, "note", incident.id)
+            return
+        await self._record(turn, incident, "noted", code.note)
+        await turn.say(Msg("incident.noted", number=incident.id))
+
+    async def resolve(self, turn: Turn, code: ReplyCode) -> None:
+        found = await self._mine(turn, code.ref)
+        if found is None:
+            return
+        incident, report, scope = found
+        if incident.state == "resolved":
+            await self._already(turn, code.ref)
+            return
+        if not code.note:
+            await self._ask_note(turn, "resolve", incident.id)
+            return
+        unacknowledged = incident.state in OPEN_STATES
+        if not await turn.uow.incidents.resolve(incident.id, turn.person.id, code.note,
+                                                turn.now, acknowledge=unacknowledged):
+            await self._already(turn, code.ref)
+            return
+        incident, report = await self._reload(turn, incident.id)
+        await self._record(turn, incident, "resolved", code.note)
+        await self.escalation.stop(turn.uow, incident.id)
+        await self._tell(turn, incident, report, scope, "resolved", code.note)
+        await turn.say(Msg("incident.resolved_you", number=incident.id))
+
+    async def reopen(self, turn: Turn, code: ReplyCode) -> None:
+        found = await self._mine(turn, code.ref)
+        if found is None:
+            return
+        incident, report, scope = found
+        ladder_first = self.escalation.policy.ladders.get(incident.severity)
+        first = (ladder_first.first_alert(turn.now, self.escalation.policy.calendar)
+                 if ladder_first else turn.now)
+        if incident.state != "resolved" or not await turn.uow.incidents.reopen(
+                incident.id, turn.now, first):
+            await turn.say(Msg("incident.not_resolved", number=incident.id))
+            return
+        incident, report = await self._reload(turn, incident.id)
+        await self._record(turn, incident, "reopened", code.note)
+        await self._tell(turn, incident, report, scope, "reopened", code.note)
+        await turn.say(Msg("incident.reopened_you", number=incident.id))
+        await self.escalation.start(turn.uow, incident, turn.now)
+
+    async def note_text(self, turn: Turn, pending: dict[str, Any], event: InboundEvent) -> None:
+        """The answer to "what is the note?" after a button without one."""
+        text = (event.text or "").strip()
+        action, number = pending["action"], int(pending["incident"])
+        if not text:
+            await self._ask_note(turn, action, number, error=True)
+            return
+        await self.actions[action](turn, ReplyCode(action, number, text[:2000]))
+
+    # -- /diemnong ---------------------------------------------------------------------------
+    async def hotspots(self, turn: Turn) -> None:
+        scopes = await self._scopes(turn)
+        if not scopes:
+            await turn.say(Msg("incident.officials_only"))
+            return
+        rows, total = await turn.uow.incidents.active_in_subtrees(
+            [u.path for u in scopes], LIST_LIMIT)
+        if not rows:
+            await turn.say(Msg("incident.list_empty"))
+            return
+        lines = [turn.t(Msg("incident.list_heading", count=total))]
+        for incident, unit in rows:
+            lines.append(turn.t(Msg(
+                "incident.list_item", number=incident.id,
+                severity=self.notifier.severity(turn.lang, incident.severity), unit=unit.name,
+                age=self._age(turn, turn.now - incident.opened_at),
+                state=await self._state(turn, incident))))
+        if total > len(rows):
+            lines.append(turn.t(Msg("incident.list_more", count=total - len(rows))))
+        lines.append(turn.t(Msg("incident.list_hint")))
+        await turn.say(Msg("incident.list", lines="\n".join(lines)))
+
+    async def _state(self, turn: Turn, incident: Incident) -> str:
+        if incident.state == "acknowledged" and incident.acknowledged_by is not None:
+            person = await turn.uow.people.get(incident.acknowledged_by)
+            return turn.t(Msg("incident.state_acknowledged_by",
+                              name=person.display_name if person else ""))
+        return turn.t(Msg(f"incident.state.{incident.state}"))
+
+    @staticmethod
+    def _age(turn: Turn, age: timedelta) -> str:
+        minutes = max(int(age.total_seconds() // 60), 0)
+        days, rest = divmod(minutes, 24 * 60)
+        hours, mins = divmod(rest, 60)
+        if days:
+            return turn.t(Msg("age.days_hours", days=days, hours=hours))
+        if hours:
+            return turn.t(Msg("age.hours_minutes", hours=hours, minutes=mins))
+        return turn.t(Msg("age.minutes", minutes=mins))
+
+    # -- shared ------------------------------------------------------------------------------
+    async def _scopes(self, turn: Turn) -> list[OrgUnit]:
+        return [u for m, u in await turn.memberships() if m.role in OFFICIAL_ROLES]
+
+    async def _mine(self, turn: Turn, number: int) -> tuple[Incident, Report, OrgUnit] | None:
+        """The incident with the official's unit that covers it, or None (already told)."""
+        scopes = await self._scopes(turn)
+        if not scopes:
+            await turn.say(Msg("incident.officials_only"))
+            return None
+        found = await turn.uow.incidents.with_report(number)
+        if found is None:
+            await turn.say(Msg("incident.not_found", number=number))
+            return None
+        incident, report, unit = found
+        covering = [s for s in scopes if unit.path.startswith(s.path)]
+        if not covering:
+            await turn.say(Msg("incident.not_yours", number=number))
+            return None
+        # The nearest of the official's units above the incident's: the one they act for.
+        scope = max(covering, key=lambda s: len(s.path))
+        return incident, report, scope
+
+    async def _reload(self, turn: Turn, incident_id: int) -> tuple[Incident, Report]:
+        found = await turn.uow.incidents.with_report(incident_id)
+        assert found is not None
+        return found[0], found[1]
+
+    async def _already(self, turn: Turn, number: int) -> None:
+        """Someone else got there first: say who and when."""
+        found = await turn.uow.incidents.with_report(number)
+        if found is None:
+            return
+        incident = found[0]
+        if incident.state == "resolved":
+            person = await turn.uow.people.get(incident.resolved_by or 0)
+            await turn.say(Msg("incident.already_resolved", number=number,
+                               name=person.display_name if person else "",
+                               time=self.notifier.local(incident.resolved_at or turn.now),
+                               note=incident.resolution or ""))
+        else:
+            person = await turn.uow.people.get(incident.acknowledged_by or 0)
+            await turn.say(Msg("incident.already_acknowledged", number=number,
+                               name=person.display_name if person else "",
+                               time=self.notifier.local(incident.acknowledged_at or turn.now)))
+
+    async def _ask_note(self, turn: Turn, action: str, number: int, error: bool = False) -> None:
+        key = "incident.ask_resolution" if action == "resolve" else "incident.ask_note"
+        prompt = Msg(key, number=number)
+        if error:
+            prompt = Msg("incident.note_needed", prompt=turn.t(prompt))
+        await self.ask_text(turn, prompt,
+                            {"kind": NOTE_PENDING, "action": action, "incident": number})
+
+    async def _record(self, turn: Turn, incident: Incident, kind: str, note: str | None) -> None:
+        await turn.uow.incidents.log(incident.id, kind, turn.now, person_id=turn.person.id,
+                                     identity_id=turn.identity.id, note=note)
+        details = {"note": note} if note else {}
+        await turn.uow.audit.write(f"incident.{kind}", turn.now,
+                                   subject=f"incident:{incident.id}", details=details,
+                                   person_id=turn.person.id, identity_id=turn.identity.id)
+
+    async def _tell(self, turn: Turn, incident: Incident, report: Report, scope: OrgUnit,
+                    what: str, note: str | None = None) -> None:
+        """The reporter, and every other official alerted, hear what was done and by whom."""
+        uow = turn.uow
+        name = turn.person.display_name or turn.identity.display_name
+        params = {"number": incident.id, "ref": report.ref, "name": name, "unit": scope.name,
+                  "time": self.notifier.local(turn.now), "note": note or ""}
+        once = f"{what}:{run_key(incident)}:{incident.version}"
+        reporter = await self.notifier.reporter(uow, report)
+        if reporter is not None and reporter.person.id != turn.person.id:
+            await self.notifier.send(uow, reporter, Msg(f"incident.reporter_{what}", **params),
+                                     turn.now, kind="notice", once=f"reporter-{once}")
+        others: list[Recipient] = [
+            r for r in await self.escalation.officials_alerted(uow, incident.id)
+            if r.person.id != turn.person.id
+            and (reporter is None or r.person.id != reporter.person.id)]
+        for official in others:
+            await self.notifier.send(uow, official, Msg(f"incident.{what}_by", **params),
+                                     turn.now, kind="notice", once=f"others-{once}")
