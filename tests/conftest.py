@@ -115,16 +115,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         shutil.copy(sqlite_template, path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
-
-    async def truncate() -> None:
-        engine = create_engine(url)
-        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        await engine.dispose()
-
-    _run(truncate())
+    _run(_truncate(url))
     return url
+
+
+@pytest.fixture
+def pg_db_url(pg_url: str) -> str:
+    """The run's PostgreSQL database, emptied: for tests that are about PostgreSQL only."""
+    _run(_truncate(pg_url))
+    return pg_url
+
+
+async def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
 
 
 @pytest.fixture

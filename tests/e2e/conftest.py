@@ -14,6 +14,7 @@ from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.config import Settings
 from tests.e2e.peer import Peer, RunnerProcess, ci, new_token
+from tests.e2e.zalo_peer import ZaloPeer
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +72,10 @@ async def tg_app(db_url: str, peer: Peer) -> AsyncIterator[App]:
     app = telegram_app(db_url, peer, chat_interval_seconds=0.05)
     yield app
     await app.close()
+
+
+@pytest.fixture
+async def zalo_peer() -> AsyncIterator[ZaloPeer]:
+    peer = await ZaloPeer(max_poll=0.5).start()
+    yield peer
+    await peer.stop()

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
@@ -23,13 +22,6 @@ from tests.helpers import invite, reports, seed
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
 SECRET = "zalo-webhook-secret-1"
-
-
-@pytest.fixture
-async def zalo_peer() -> AsyncIterator[ZaloPeer]:
-    peer = await ZaloPeer(max_poll=0.5).start()
-    yield peer
-    await peer.stop()
 
 
 def free_port() -> int:

@@ -82,8 +82,8 @@ async def test_an_emergency_at_two_in_the_morning_alerts_the_district_at_once(
     assert "• Bao nhiêu người ngừng việc: 120" in alert.text
     # Telegram draws these as buttons; Zalo shows the typed codes.
     assert [(o.key, o.label) for o in alert.codes] == [
-        ("TN 1", "tiếp nhận"), ("GC 1", "ghi chú"), ("GQ 1", "đã giải quyết")]
-    assert "«TN 1» – tiếp nhận" in (alert.code_hint or "")
+        ("TN 1", "Tiếp nhận"), ("GC 1", "Ghi chú"), ("GQ 1", "Đã giải quyết")]
+    assert "«TN 1» – Tiếp nhận" in (alert.code_hint or "")
     assert alerts(channel, "tinh") == [] and alerts(channel, "kcn") == []
     assert "điểm nóng #1 (🔴 KHẨN CẤP). Cán bộ cấp trên đã được báo ngay." in \
         channel.texts("demo")[-1]
@@ -192,7 +192,8 @@ async def test_no_acknowledgement_in_thirty_minutes_brings_in_the_province_until
     # Resolved with a note: the reporter reads the note.
     await say(app, "tinh", "GQ 1: Đã làm việc với công ty, trả đủ lương tháng 10")
     assert channel.texts("demo")[-1].endswith(
-        "giải quyết lúc 12:30 18/11/2026.\nKết quả: Đã làm việc với công ty, trả đủ lương tháng 10")
+        "giải quyết lúc 12:30 18/11/2026.\n"
+        "Kết quả: Đã làm việc với công ty, trả đủ lương tháng 10")
     [incident] = await rows(app, Incident)
     assert incident.state == "resolved"
     assert incident.resolution == "Đã làm việc với công ty, trả đủ lương tháng 10"

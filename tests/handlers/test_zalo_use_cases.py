@@ -118,7 +118,7 @@ async def test_registered_reply_codes_reach_their_use_case_from_typed_text_and_b
     app.dispatcher.reply_actions["acknowledge"] = acknowledge
     await say(app, "zalo", "off1", await invite(app, "DEMO_HUYEN", role="official"))
     await say(app, "zalo", "off1", "tro giup")
-    assert "«TN <số>» – tiếp nhận" in ch["zalo"].texts("off1")[-1]
+    assert "«TN <số>» – Tiếp nhận" in ch["zalo"].texts("off1")[-1]
     await say(app, "zalo", "off1", "tn 12")  # typed on Zalo
     await say(app, "telegram", "9001", await invite(app, "DEMO_TINH", role="official"))
     await say(app, "telegram", "9001", code="TN 13")  # a button press on Telegram
