@@ -23,6 +23,7 @@ from bot.config import Settings
 from bot.console_chat import chat as console_chat
 from bot.engine.messages import Msg
 from bot.i18n import Translator
+from bot.policy import PolicyError
 from bot.service import serve
 from handlers.demo import DEMO_CHAIR, seed_demo
 from handlers.enrolment import InviteError, create_invite
@@ -55,7 +56,11 @@ def _with_app(
     require_schema: bool = True,
 ) -> T:
     async def run() -> T:
-        app = build_app(Settings(), channels=channels)
+        try:
+            app = build_app(Settings(), channels=channels)
+        except PolicyError as exc:  # a province's policy file: say what is wrong, no traceback
+            _say(Msg("cli.bad_policy", problem=str(exc)), err=True)
+            raise typer.Exit(2) from None
         try:
             if require_schema and not await is_up_to_date(app.db):
                 _say(Msg("cli.not_migrated"), err=True)

@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def tinhhinh(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TINHHINH_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+def tinhhinh(db: Path, *args: str, stdin: str = "",
+             **more_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TINHHINH_DATABASE_URL": f"sqlite+aiosqlite:///{db}", **more_env}
     env.pop("TINHHINH_TELEGRAM__TOKEN", None)
     return subprocess.run(
         [str(BIN / "tinhhinh"), *args], input=stdin, capture_output=True, text=True, env=env,
@@ -39,6 +40,16 @@ def test_run_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     result = tinhhinh(tmp_path / "empty.db", "run")
     assert result.returncode == 2
     assert "tinhhinh db upgrade" in result.stderr
+
+
+def test_a_bad_policy_file_stops_start_up_with_the_file_and_field(db: Path) -> None:
+    policy = db.parent / "policy.yaml"
+    policy.write_text("escalation:\n  khan_cap: {ack_minutes: -5}\n", encoding="utf-8")
+    result = tinhhinh(db, "run", TINHHINH_POLICY_FILE=str(policy))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"Tệp chính sách không hợp lệ: {policy}: escalation.khan_cap.ack_minutes: "
+        "Input should be greater than 0")
 
 
 def test_import_reports_every_problem_with_row_numbers_and_imports_nothing(
