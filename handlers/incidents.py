@@ -100,7 +100,7 @@ class IncidentDesk:
                  if ladder_first else turn.now)
         if incident.state != "resolved" or not await turn.uow.incidents.reopen(
                 incident.id, turn.now, first):
-            await turn.say(Msg("incident.not_resolved", number=incident.id))
+            await self._refuse(turn, Msg("incident.not_resolved", number=incident.id))
             return
         incident, report = await self._reload(turn, incident.id)
         await self._record(turn, incident, "reopened", code.note)
@@ -166,16 +166,16 @@ class IncidentDesk:
         """The incident with the official's unit that covers it, or None (already told)."""
         scopes = await self._scopes(turn)
         if not scopes:
-            await turn.say(Msg("incident.officials_only"))
+            await self._refuse(turn, Msg("incident.officials_only"))
             return None
         found = await turn.uow.incidents.with_report(number)
         if found is None:
-            await turn.say(Msg("incident.not_found", number=number))
+            await self._refuse(turn, Msg("incident.not_found", number=number))
             return None
         incident, report, unit = found
         covering = [s for s in scopes if unit.path.startswith(s.path)]
         if not covering:
-            await turn.say(Msg("incident.not_yours", number=number))
+            await self._refuse(turn, Msg("incident.not_yours", number=number))
             return None
         # The nearest of the official's units above the incident's: the one they act for.
         scope = max(covering, key=lambda s: len(s.path))
@@ -194,15 +194,24 @@ class IncidentDesk:
         incident = found[0]
         if incident.state == "resolved":
             person = await turn.uow.people.get(incident.resolved_by or 0)
-            await turn.say(Msg("incident.already_resolved", number=number,
-                               name=person.display_name if person else "",
-                               time=self.notifier.local(incident.resolved_at or turn.now),
-                               note=incident.resolution or ""))
+            await self._refuse(turn, Msg(
+                "incident.already_resolved", number=number,
+                name=person.display_name if person else "",
+                time=self.notifier.local(incident.resolved_at or turn.now),
+                note=incident.resolution or ""))
         else:
             person = await turn.uow.people.get(incident.acknowledged_by or 0)
-            await turn.say(Msg("incident.already_acknowledged", number=number,
-                               name=person.display_name if person else "",
-                               time=self.notifier.local(incident.acknowledged_at or turn.now)))
+            await self._refuse(turn, Msg(
+                "incident.already_acknowledged", number=number,
+                name=person.display_name if person else "",
+                time=self.notifier.local(incident.acknowledged_at or turn.now)))
+
+    @staticmethod
+    async def _refuse(turn: Turn, msg: Msg) -> None:
+        """Said in the chat, and as the button's toast: a refused press leaves the alert's
+        buttons in place (an accepted one is marked done)."""
+        await turn.say(msg)
+        turn.notice = msg
 
     async def _ask_note(self, turn: Turn, action: str, number: int, error: bool = False) -> None:
         key = "incident.ask_resolution" if action == "resolve" else "incident.ask_note"

@@ -278,13 +278,19 @@ async def test_an_official_of_another_subtree_cannot_acknowledge(
             "Điểm nóng #1 không thuộc đơn vị anh/chị phụ trách. Không có gì thay đổi.")
     await say(app, "kcn", "TN 99")
     assert channel.texts("kcn")[-1] == "Không có điểm nóng #99. Kiểm tra lại số."
+    # A refused button press answers with a toast too, and is not marked as done.
+    handled = await app.inbound.handle(event("kcn", code="TN 1"))
+    assert handled.notice == (
+        "Điểm nóng #1 không thuộc đơn vị anh/chị phụ trách. Không có gì thay đổi.")
+    assert not handled.accepted
+    await app.delivery.drain()
     # A chair's look-alike text is not an action, and a pressed code is refused.
     await press(app, "demo", "TN 1")
     assert channel.texts("demo")[-1] == "Chỉ cán bộ công đoàn cấp trên mới xử lý được điểm nóng."
     [incident] = await rows(app, Incident)
     assert (incident.state, incident.acknowledged_by, incident.version) == ("open", None, 0)
     assert [e.kind for e in await rows(app, IncidentEvent)] == ["opened", "alerted"]
-    assert await count(app, OutboxMessage) == before + 5  # the five answers, nothing else
+    assert await count(app, OutboxMessage) == before + 6  # the six answers, nothing else
 
 
 async def test_two_officials_pressing_at_once_record_one_acknowledgement(
