@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.channels.base import InboundEvent
+from bot.engine.escalation import Ladder
 from bot.engine.messages import Msg
 from handlers.escalation import Escalation, run_key
 from handlers.incident_alerts import Notifier, Recipient
@@ -95,9 +96,9 @@ class IncidentDesk:
         if found is None:
             return
         incident, report, scope = found
-        ladder_first = self.escalation.policy.ladders.get(incident.severity)
-        first = (ladder_first.first_alert(turn.now, self.escalation.policy.calendar)
-                 if ladder_first else turn.now)
+        # The ladder climbs again from the parent, timed by the incident's own ladder.
+        policy = self.escalation.policy
+        first = Ladder.from_dict(incident.ladder).first_alert(turn.now, policy.calendar)
         if incident.state != "resolved" or not await turn.uow.incidents.reopen(
                 incident.id, turn.now, first):
             await self._refuse(turn, Msg("incident.not_resolved", number=incident.id))
