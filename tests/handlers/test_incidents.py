@@ -343,3 +343,29 @@ async def test_hotspots_lists_the_subtrees_open_incidents_oldest_first(
     await say(app, "canbo", "GQ 2 da xong")
     await say(app, "canbo", "hotspots")
     assert channel.texts("canbo")[-1].startswith("Điểm nóng chưa giải quyết: 1\n#1 ·")
+
+
+async def test_a_changed_policy_does_not_rewrite_an_open_incident(
+    db_url: str, clock: ManualClock, channel: RecordingChannel, tmp_path: Path
+) -> None:
+    before = make_app(db_url, clock, channel)
+    await officials(before)
+    clock.set(local(2026, 11, 18, 2, 0))
+    await say(before, "demo", *EMERGENCY)
+    await before.close()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("escalation:\n  khan_cap: {ack_minutes: 10}\n", encoding="utf-8")
+    after = make_app(db_url, clock, channel, policy_file=policy)
+    try:
+        clock.set(local(2026, 11, 18, 2, 20))
+        assert await tick(after) == 0  # still the 30 minutes it opened with
+        clock.set(local(2026, 11, 18, 2, 30))
+        assert await tick(after) == 1
+        [fire] = await rows(after, Fire, kind="incident.step")
+        assert fire.due_at == local(2026, 11, 18, 3, 0) and fire.payload == {"step": 2}
+        # A new emergency takes the new ladder.
+        await say(after, "demo", *EMERGENCY)
+        steps = {f.target: f.due_at for f in await rows(after, Fire, kind="incident.step")}
+        assert steps["incident:2"] == local(2026, 11, 18, 2, 40)
+    finally:
+        await after.close()
