@@ -77,6 +77,8 @@ def run() -> None:
     """Run the service; with no messenger configured, chat in this terminal as the demo chair."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs every run of the fire poll (every few seconds) at INFO.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = Settings()
     if settings.has_messenger:
         _with_app(_serve)
