@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.engine.calendar import PeriodRule
 from bot.engine.conditions import Condition, ConditionError, parse_condition
 from bot.engine.escalation import Ladder
 from bot.engine.form import Form
@@ -29,6 +30,14 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class PolicyError(ValueError):
     pass
+
+
+def _time_of_day(value: Any) -> Any:
+    if isinstance(value, int):  # YAML reads an unquoted 07:30 as 450 (base 60)
+        return time(value // 60, value % 60)
+    if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
+        raise ValueError("a time of day is written HH:MM")
+    return value
 
 
 class _Strict(BaseModel):
@@ -61,20 +70,49 @@ class WorkingHoursSpec(_Strict):
     end: time
     holidays: list[date] = Field(default_factory=list)
 
-    @field_validator("start", "end", mode="before")
+    _clock = field_validator("start", "end", mode="before")(lambda v: _time_of_day(v))
+
+
+class ReminderSpec(_Strict):
+    remind_before: list[int] | None = None
+    remind_at: time | None = None
+    overdue_every: int | None = Field(default=None, ge=1, le=31)
+    overdue_times: int | None = Field(default=None, ge=0, le=10)
+    overdue_list_after: int | None = Field(default=None, ge=1, le=10)
+
+    _clock = field_validator("remind_at", mode="before")(lambda v: _time_of_day(v))
+
+    @field_validator("remind_before")
     @classmethod
-    def _clock(cls, value: Any) -> Any:
-        if isinstance(value, int):  # YAML reads an unquoted 07:30 as 450 (base 60)
-            return time(value // 60, value % 60)
-        if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
-            raise ValueError("a time of day is written HH:MM")
+    def _days(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and any(not 1 <= d <= 60 for d in value):
+            raise ValueError("reminder days before the due date are 1-60")
         return value
+
+
+class PeriodSpec(ReminderSpec):
+    form: str
+    every: Literal["month", "quarter", "year"]
+    due_day: int = Field(ge=1, le=31)
+    due_month: int | None = Field(default=None, ge=1, le=12)
+
+
+class PeriodChange(ReminderSpec):
+    due_day: int | None = Field(default=None, ge=1, le=31)
+    due_month: int | None = Field(default=None, ge=1, le=12)
+
+
+class CalendarSpec(_Strict):
+    periods: dict[str, PeriodSpec]
+    defaults: ReminderSpec = ReminderSpec()
+    overrides: dict[str, dict[str, PeriodChange]] = Field(default_factory=dict)
 
 
 class PolicySpec(_Strict):
     hot_spots: HotSpotSpec
     escalation: dict[str, LadderSpec]
     working_hours: WorkingHoursSpec
+    calendar: CalendarSpec
 
 
 @dataclass(frozen=True)
@@ -82,6 +120,9 @@ class Policy:
     rules: HotSpotRules
     ladders: dict[str, Ladder]
     calendar: WorkingCalendar
+    # The reporting calendar: period kind -> rule, and per-subtree changes by unit code.
+    periods: dict[str, PeriodRule]
+    period_overrides: dict[str, dict[str, PeriodRule]]
 
 
 def load_policy(forms: dict[str, Form], tz: ZoneInfo, override: Path | None = None) -> Policy:
@@ -134,7 +175,37 @@ def _build(spec: PolicySpec, forms: dict[str, Form], tz: ZoneInfo, source: str) 
     )
     ladders = {name: Ladder(s.hours, s.ack_minutes, s.repeats_per_level, s.unresolved_hours,
                             s.unresolved_reminders) for name, s in spec.escalation.items()}
-    return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar)
+    periods, overrides = _periods(spec.calendar, forms, source)
+    return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar,
+                  periods, overrides)
+
+
+def _periods(spec: CalendarSpec, forms: dict[str, Form], source: str
+             ) -> tuple[dict[str, PeriodRule], dict[str, dict[str, PeriodRule]]]:
+    defaults = spec.defaults.model_dump(exclude_none=True)
+    periods: dict[str, PeriodRule] = {}
+    for kind, p in spec.periods.items():
+        if p.form not in forms:
+            raise PolicyError(f"{source}: calendar.periods.{kind}.form: no form '{p.form}'")
+        if p.every == "year" and p.due_month is None:
+            raise PolicyError(f"{source}: calendar.periods.{kind}.due_month: a yearly "
+                              "period needs the month of its due date")
+        own = p.model_dump(exclude_none=True, exclude={"form", "every", "due_day", "due_month"})
+        settings = {**defaults, **own}
+        if "remind_before" in settings:
+            settings["remind_before"] = tuple(settings["remind_before"])
+        periods[kind] = PeriodRule(kind, p.form, p.every, p.due_day, p.due_month, **settings)
+    overrides: dict[str, dict[str, PeriodRule]] = {}
+    for unit, changes in spec.overrides.items():
+        for kind, change in changes.items():
+            if kind not in periods:
+                raise PolicyError(f"{source}: calendar.overrides.{unit}.{kind}: no period "
+                                  f"'{kind}'")
+            values = change.model_dump(exclude_none=True)
+            if "remind_before" in values:
+                values["remind_before"] = tuple(values["remind_before"])
+            overrides.setdefault(unit, {})[kind] = periods[kind].with_changes(values)
+    return periods, overrides
 
 
 def _merge(base: Any, over: Any) -> Any:
