@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import JsonDoc, UtcDateTime
@@ -282,3 +291,30 @@ class IncidentEvent(Base):
     actor_identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identity.id"))
     note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class PeriodObligation(Base):
+    """One unit's periodic report for one period: the compliance ledger's row.
+
+    status: pending (not yet due), on_time, late, nil ("không có gì mới"), missing (due date
+    passed with nothing filed; a later report turns it late).
+    """
+
+    __tablename__ = "period_obligation"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "kind", "period"),
+        Index("ix_period_obligation_period_status", "kind", "period", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # thang | quy | nam
+    period: Mapped[str] = mapped_column(String(16))  # 2026-11 | 2026-Q4 | 2026
+    form_id: Mapped[str] = mapped_column(String(64))
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    submitted_at: Mapped[datetime | None]
+    # The last reminder step sent to the unit (before_3, due, overdue_2...).
+    last_step: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

@@ -17,6 +17,7 @@ from storage.repositories.fires import Fires
 from storage.repositories.incidents import Incidents
 from storage.repositories.invites import Invites
 from storage.repositories.links import Links
+from storage.repositories.obligations import Obligations
 from storage.repositories.org import OrgUnits
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import Identities, Memberships, People
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.usage = Usage(s)
         self.links = Links(s)
         self.incidents = Incidents(s)
+        self.obligations = Obligations(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:
