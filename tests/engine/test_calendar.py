@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,20 +16,8 @@ from bot.engine.calendar import (
     period_of,
     steps,
 )
-from bot.forms import load_catalog
 from bot.policy import Policy, PolicyError, load_policy
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-FORMS = load_catalog().forms
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(FORMS, TZ)
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
+from tests.engine.conftest import FORMS, TZ, local
 
 
 def test_periods_and_their_keys(policy: Policy) -> None:

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.engine.escalation import Ladder
-from bot.forms import load_catalog
 from bot.policy import Policy, PolicyError, load_policy
-
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-FORMS = load_catalog().forms
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy(FORMS, TZ)
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
-
+from tests.engine.conftest import FORMS, TZ, local
 
 PLAIN = {"linh_vuc": "thuong", "muc_do": "binh_thuong", "so_nguoi": 5,
          "mo_ta": "Hỏi về thưởng Tết", "tinh_trang": "dang_xu_ly"}

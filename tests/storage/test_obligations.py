@@ -38,6 +38,17 @@ class Statements:
             self.count += 1
 
 
+async def open_november(uows: UnitOfWorkFactory, h0_path: str) -> int:
+    """District H0 has its own due date (a per-subtree override); the rest the default."""
+    async with uows() as uow:
+        added = await uow.obligations.open_period(
+            "thang", "2026-11", "bao_cao_thang", date(2026, 11, 25), START, under=h0_path)
+        added += await uow.obligations.open_period(
+            "thang", "2026-11", "bao_cao_thang", date(2026, 11, 20), START, excluding=[h0_path])
+        await uow.commit()
+    return added
+
+
 async def test_opening_a_period_is_set_based_and_idempotent_with_subtree_overrides(
     db_url: str,
 ) -> None:
@@ -53,14 +64,7 @@ async def test_opening_a_period_is_set_based_and_idempotent_with_subtree_overrid
             h0_path = h0.path
         statements = Statements(engine)
         statements.on = True
-        async with uows() as uow:
-            # District H0 has its own due date (a per-subtree override); the rest the default.
-            added = await uow.obligations.open_period(
-                "thang", "2026-11", "bao_cao_thang", date(2026, 11, 25), START, under=h0_path)
-            added += await uow.obligations.open_period(
-                "thang", "2026-11", "bao_cao_thang", date(2026, 11, 20), START,
-                excluding=[h0_path])
-            await uow.commit()
+        added = await open_november(uows, h0_path)
         statements.on = False
         units = DISTRICTS * PER_DISTRICT
         assert added == units  # grassroots units only: no district, no province
@@ -77,14 +81,7 @@ async def test_opening_a_period_is_set_based_and_idempotent_with_subtree_overrid
             tinh = await uow.units.by_code("TINH")
             assert tinh is not None and await uow.obligations.of_units([tinh.id]) == []
             await uow.commit()
-        async with uows() as uow:
-            again = await uow.obligations.open_period(
-                "thang", "2026-11", "bao_cao_thang", date(2026, 11, 25), START, under=h0_path)
-            again += await uow.obligations.open_period(
-                "thang", "2026-11", "bao_cao_thang", date(2026, 11, 20), START,
-                excluding=[h0_path])
-            await uow.commit()
-        assert again == 5
+        assert await open_november(uows, h0_path) == 5
 
         async with uows() as uow:
             missing = await uow.obligations.mark_missing("thang", "2026-11", START)
