@@ -16,7 +16,7 @@ from bot.forms import FormCatalog
 from handlers.enrolment import Enrolment, looks_like_code
 from handlers.history import History
 from handlers.linking import Linking
-from handlers.reply_codes import ReplyAction, ReplyCodeGrammar
+from handlers.reply_codes import ReplyAction, ReplyCode, ReplyCodeGrammar
 from handlers.reports import TIMERS, ReportFlow, draft_target, draft_timers
 from handlers.turn import OFFICIAL_ROLES, Turn
 from storage.models import Conversation, OrgUnit
@@ -80,7 +80,7 @@ class Dispatcher:
             if cmd is None and answer is None:
                 await self._answer_pending(turn, conv, session, pending, event)
                 return
-            if cmd is None and answer is not None and not self._is_code(event):
+            if cmd is None and answer is not None and self._parse_code(event) is None:
                 await answer(turn, pending, event)
                 if session is not None:
                     await self.flow.resume(turn, session)
@@ -171,9 +171,8 @@ class Dispatcher:
 
     async def _reply_code(self, turn: Turn, event: InboundEvent, session: Session | None) -> bool:
         """An action typed as a code ("TN 12") or pressed as its button; False if not one."""
-        source = event.code or event.text
-        code = self.codes.parse(source) if source else None
-        if code is None or code.action not in self.reply_actions:
+        code = self._parse_code(event)
+        if code is None:
             return False
         if event.code is None and not any(
             m.role in OFFICIAL_ROLES for m, _ in await turn.memberships()
@@ -184,21 +183,16 @@ class Dispatcher:
             await self.flow.resume(turn, session)
         return True
 
-    def _is_code(self, event: InboundEvent) -> bool:
+    def _parse_code(self, event: InboundEvent) -> ReplyCode | None:
+        """A registered reply code, pressed or typed; None if the event is not one."""
         source = event.code or event.text
         code = self.codes.parse(source) if source else None
-        return code is not None and code.action in self.reply_actions
+        return code if code is not None and code.action in self.reply_actions else None
 
     async def ask_text(self, turn: Turn, prompt: Msg, pending: dict[str, Any]) -> None:
         """Ask a use case's free-text question; the next text is its answer (text_answers)."""
         await turn.say(prompt)
-        conv = turn.conversation
-        if conv is None:
-            conv = await turn.uow.conversations.save(
-                turn.person.id, identity_id=turn.identity.id, unit_id=None, form_id=None,
-                state=None, now=turn.now,
-            )
-            turn.conversation = conv
+        conv = await self._conversation(turn)
         state = conv.state or {}
         session = Session.from_dict(state["session"]) if "session" in state else None
         await self._save_pending(turn, conv, session, pending)
@@ -239,13 +233,17 @@ class Dispatcher:
                 number_hint=turn.t(Msg("ask.number_hint", count=len(choices))),
             )
         )
-        if conv is None:
-            conv = await turn.uow.conversations.save(
+        conv = conv or await self._conversation(turn)
+        await self._save_pending(turn, conv, session, pending)
+
+    async def _conversation(self, turn: Turn) -> Conversation:
+        """The person's draft row, made empty if they have none (a host question needs it)."""
+        if turn.conversation is None:
+            turn.conversation = await turn.uow.conversations.save(
                 turn.person.id, identity_id=turn.identity.id, unit_id=None, form_id=None,
                 state=None, now=turn.now,
             )
-            turn.conversation = conv
-        await self._save_pending(turn, conv, session, pending)
+        return turn.conversation
 
     async def _answer_pending(
         self,

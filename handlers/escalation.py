@@ -64,7 +64,11 @@ class Escalation:
                               person_id=turn.person.id, identity_id=turn.identity.id)
         alerted = await self.start(uow, incident, turn.now)
         severity = self.notifier.severity(turn.lang, hot.severity)
-        if not alerted and not await levels_above(uow, await self._unit(uow, incident)):
+        # Step 0 ran now and alerted nobody, or it waits for working hours and, as things
+        # stand, would alert nobody either.
+        nobody = not alerted and (first <= turn.now or not await levels_above(
+            uow, await self._unit(uow, incident)))
+        if nobody:
             # Nobody above uses the bot yet: the chair must not think someone was told.
             await turn.say(Msg("incident.opened_nobody", number=incident.id, severity=severity))
         elif first <= turn.now:
@@ -184,12 +188,15 @@ class Escalation:
     async def _acknowledger(self, uow: UnitOfWork, incident: Incident) -> Recipient | None:
         if incident.acknowledged_by is None:
             return None
-        person = await uow.people.get(incident.acknowledged_by)
-        identities = await uow.identities.for_person(incident.acknowledged_by)
-        reachable = [i for i in identities if i.unreachable_at is None] or list(identities)
-        if person is None or not reachable:
-            return None
-        return Recipient(person, reachable[0])
+        return await self._recipient(uow, incident.acknowledged_by)
+
+    @staticmethod
+    async def _recipient(uow: UnitOfWork, person_id: int) -> Recipient | None:
+        """A person on their first account the messenger still delivers to."""
+        person = await uow.people.get(person_id)
+        identities = [i for i in await uow.identities.for_person(person_id)
+                      if i.unreachable_at is None]
+        return Recipient(person, identities[0]) if person is not None and identities else None
 
     @staticmethod
     def _level_above(levels: list[Level], by: Recipient | None) -> Level | None:
@@ -204,16 +211,10 @@ class Escalation:
 
     async def officials_alerted(self, uow: UnitOfWork, incident_id: int) -> list[Recipient]:
         """Everyone an alert about this incident went to, once each."""
-        people: dict[int, int] = {}
+        people: dict[int, None] = {}  # in the order they were first alerted
         for event in await uow.incidents.events(incident_id):
             if event.kind == "alerted":
-                for person_id, identity_id in event.details.get("to", []):
-                    people.setdefault(person_id, identity_id)
-        out = []
-        for person_id in people:
-            person = await uow.people.get(person_id)
-            identities = [i for i in await uow.identities.for_person(person_id)
-                          if i.unreachable_at is None]
-            if person is not None and identities:
-                out.append(Recipient(person, identities[0]))
-        return out
+                for person_id, _identity_id in event.details.get("to", []):
+                    people.setdefault(person_id, None)
+        found = [await self._recipient(uow, person_id) for person_id in people]
+        return [r for r in found if r is not None]

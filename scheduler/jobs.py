@@ -46,9 +46,5 @@ class BotScheduler:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
 
-    @property
-    def running(self) -> bool:
-        return self._scheduler is not None and self._scheduler.running
-
     def job_ids(self) -> list[str]:
         return [job.id for job in self._scheduler.get_jobs()] if self._scheduler else []
