@@ -27,6 +27,9 @@ from bot.policy import Policy, load_policy
 from bot.quota import MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from handlers.admins import AdminNotices
+from handlers.calendar_plan import PLAN, CalendarPlanner
+from handlers.calendar_plan import STEP as CALENDAR_STEP
+from handlers.calendar_plan import arm as arm_calendar
 from handlers.dispatch import Dispatcher
 from handlers.drafts import DraftTimers
 from handlers.enrolment import BotScope, Enrolment
@@ -37,6 +40,9 @@ from handlers.inbound import InboundHandler
 from handlers.incident_alerts import Notifier
 from handlers.incidents import NOTE_PENDING, IncidentDesk
 from handlers.linking import Linking
+from handlers.overdue import OverdueDesk
+from handlers.periodic import PeriodicDesk
+from handlers.periods import PeriodTexts
 from handlers.reachability import Reachability
 from handlers.render import Renderer
 from handlers.reply_codes import ReplyCodeGrammar
@@ -90,8 +96,16 @@ class App:
     zalo: list[ZaloBot] = field(default_factory=list)
     dispatcher: Dispatcher | None = None
     escalation: Escalation | None = None
+    calendar: CalendarPlanner | None = None
     # Set while the service runs (bot.service.serve).
     scheduler: BotScheduler | None = None
+
+    async def start_timers(self) -> None:
+        """At start-up: plan the reporting calendar at the next poll (a changed policy or org
+        tree takes effect now, not at midnight)."""
+        async with self.uows() as uow:
+            await arm_calendar(uow, self.clock.now())
+            await uow.commit()
 
     async def close(self) -> None:
         if self.telegram is not None:
@@ -134,13 +148,14 @@ def build_app(
     uows = UnitOfWorkFactory(session_factory(db))
     renderer = Renderer(translator, engine, tz)
     flow = ReportFlow(engine, renderer)
+    texts = PeriodTexts(policy.periods, catalog.forms, tz)
     scopes = tuple(BotScope(b.channel, b.title or b.name, tuple(b.units)) for b in zalo_bots)
     codes = ReplyCodeGrammar.from_data(catalog.reply_codes)
     dispatcher = Dispatcher(
         catalog,
         flow,
         Enrolment(settings.enrolment.wrong_codes_per_hour, scopes),
-        History(engine, renderer),
+        History(engine, renderer, texts),
         Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour),
         codes,
     )
@@ -152,6 +167,16 @@ def build_app(
     dispatcher.reply_actions.update(desk.actions)
     dispatcher.command_handlers["hotspots"] = desk.hotspots
     dispatcher.text_answers[NOTE_PENDING] = desk.note_text
+    calendar = CalendarPlanner(policy, texts, translator, codes,
+                               [c.key for c in catalog.languages], settings.default_language)
+    periodic = PeriodicDesk(flow, texts, dispatcher.ask_choice)
+    flow.after_submit.append(periodic.after_submit)
+    dispatcher.reply_actions.update(periodic.actions)
+    dispatcher.chair_actions.update(periodic.actions)
+    dispatcher.command_handlers.update(periodic.commands)
+    dispatcher.command_handlers["overdue"] = OverdueDesk(texts).show
+    dispatcher.questions.update(periodic.questions)
+    dispatcher.answer_in_draft.add("nil")
     channel_map: dict[str, Channel] = dict(channels or {})
     reachability = Reachability(translator, settings.default_language)
     budgets: dict[str, Budget] = {}
@@ -167,7 +192,8 @@ def build_app(
         uows,
         clock,
         {"draft.nudge": timers.nudge, "draft.expire": timers.expire,
-         STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved},
+         STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved,
+         PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step},
         on_commit=delivery.wake,
     )
     http = HttpServer(settings.http.host, settings.http.port)
@@ -224,6 +250,7 @@ def build_app(
         zalo=zalo,
         dispatcher=dispatcher,
         escalation=escalation,
+        calendar=calendar,
     )
 
 

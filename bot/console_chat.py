@@ -19,6 +19,7 @@ async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
     background: list[asyncio.Task[None]] = []
     scheduler = BotScheduler(app.fires, app.settings.fire_poll_seconds)
     if interactive:
+        await app.start_timers()
         scheduler.start()
         background = [asyncio.create_task(app.delivery.run_forever())]
     try:

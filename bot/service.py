@@ -73,6 +73,7 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
         elif zalo.polling is not None:
             tasks.append(asyncio.create_task(zalo.polling.run()))
     tasks.append(asyncio.create_task(app.delivery.run_forever()))
+    startup.append(asyncio.create_task(_until_done("calendar planning", app.start_timers)))
     scheduler = BotScheduler(app.fires, app.settings.fire_poll_seconds)
     scheduler.start()
     app.scheduler = scheduler

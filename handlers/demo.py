@@ -19,7 +19,8 @@ async def seed_demo(uow: UnitOfWork, now: datetime, org_file: Path = DEMO_ORG) -
     rows, problem = read_table(org_file)
     if problem is not None:
         raise RuntimeError(f"demo org file is invalid: {problem}")
-    result = await import_units(uow, rows, now)
+    # The demo's own start (the console, `tinhhinh run`) plans the calendar.
+    result = await import_units(uow, rows, now, plan=False)
     if result.errors:
         raise RuntimeError(f"demo org file is invalid: {result.errors}")
     for (handle, unit_code), role in ((DEMO_CHAIR, "chair"), (DEMO_OFFICIAL, "official")):

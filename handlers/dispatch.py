@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bot.channels.base import ACTION_PREFIX, InboundEvent, Option, OutboundMessage
 from bot.engine.answers import match_choice
@@ -17,7 +17,7 @@ from handlers.enrolment import Enrolment, looks_like_code
 from handlers.history import History
 from handlers.linking import Linking
 from handlers.reply_codes import ReplyAction, ReplyCode, ReplyCodeGrammar
-from handlers.reports import TIMERS, ReportFlow, draft_target, draft_timers
+from handlers.reports import CONTEXT, TIMERS, ReportFlow, draft_context, draft_target, draft_timers
 from handlers.turn import OFFICIAL_ROLES, Turn
 from storage.models import Conversation, OrgUnit
 
@@ -27,6 +27,14 @@ NAVIGATION = frozenset({"back", "skip", "done", "cancel"})
 # A use case's answer to a free-text question it asked (an incident note...).
 TextAnswer = Callable[[Turn, dict[str, Any], InboundEvent], Awaitable[None]]
 CommandHandler = Callable[[Turn], Awaitable[None]]
+
+
+class HostQuestion(Protocol):
+    """A use case's short numbered question outside a draft (which periodic report...)."""
+
+    async def choices(self, turn: Turn, pending: dict[str, Any]) -> list[Choice]: ...
+
+    async def answer(self, turn: Turn, pending: dict[str, Any], key: str) -> None: ...
 
 
 class Dispatcher:
@@ -51,6 +59,12 @@ class Dispatcher:
         self.reply_actions: dict[str, ReplyAction] = dict(reply_actions or {})
         self.command_handlers: dict[str, CommandHandler] = {}
         self.text_answers: dict[str, TextAnswer] = {}
+        self.questions: dict[str, HostQuestion] = {}
+        # Commands a draft takes as a typed answer instead ("không có gì mới" is also a
+        # plausible answer to a free-text question).
+        self.answer_in_draft: set[str] = set()
+        # Reply actions for chairs (reminder buttons); officials' help lists the others.
+        self.chair_actions: set[str] = set()
 
     async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
         text = event.text
@@ -71,6 +85,8 @@ class Dispatcher:
             if session is not None and pending is None:
                 await self.flow.resume(turn, session)
             return
+        if cmd is not None and session is not None and cmd.name in self.answer_in_draft:
+            cmd = None
         if cmd is not None and cmd.name in ("start", "help", "language", "link"):
             await self._everyone(turn, cmd, conv, session)
             return
@@ -189,6 +205,13 @@ class Dispatcher:
         code = self.codes.parse(source) if source else None
         return code if code is not None and code.action in self.reply_actions else None
 
+    async def ask_choice(self, turn: Turn, pending: dict[str, Any]) -> None:
+        """Ask a registered host question (``questions``); its answer comes to the use case."""
+        conv = await self._conversation(turn)
+        state = conv.state or {}
+        session = Session.from_dict(state["session"]) if "session" in state else None
+        await self._ask_pending(turn, conv, session, pending)
+
     async def ask_text(self, turn: Turn, prompt: Msg, pending: dict[str, Any]) -> None:
         """Ask a use case's free-text question; the next text is its answer (text_answers)."""
         await turn.say(prompt)
@@ -203,7 +226,10 @@ class Dispatcher:
         return Msg(key if key in turn.translator.messages(turn.lang) else "input.unsupported")
 
     # -- short host questions (language, switch drafts, which unit) ------------------------
-    def _pending_choices(self, pending: dict[str, Any], units: list[OrgUnit]) -> list[Choice]:
+    async def _pending_choices(self, turn: Turn, pending: dict[str, Any],
+                               units: list[OrgUnit]) -> list[Choice]:
+        if pending["kind"] in self.questions:
+            return await self.questions[pending["kind"]].choices(turn, pending)
         if pending["kind"] == "language":
             return list(self.catalog.languages)
         if pending["kind"] == "switch":
@@ -219,7 +245,7 @@ class Dispatcher:
         error: Msg | None = None,
     ) -> None:
         units = await self._pending_units(turn, pending)
-        choices = self._pending_choices(pending, units)
+        choices = await self._pending_choices(turn, pending, units)
         lines = [turn.t(error)] if error else []
         lines.append(turn.t(Msg(f"pending.{pending['kind']}")))
         # Host questions number their keyboards below zero, apart from the draft's steps,
@@ -254,7 +280,7 @@ class Dispatcher:
         event: InboundEvent,
     ) -> None:
         units = await self._pending_units(turn, pending)
-        choices = self._pending_choices(pending, units)
+        choices = await self._pending_choices(turn, pending, units)
         key: str | None = None
         error: Msg | None = Msg("error.choice_unknown", count=len(choices))
         if event.choice is not None:
@@ -265,7 +291,11 @@ class Dispatcher:
             await self._ask_pending(turn, conv, session, pending, error)
             return
         kind = pending["kind"]
-        if kind == "language":
+        if kind in self.questions:
+            await self.questions[kind].answer(turn, pending, key)
+            if session is not None:
+                await self.flow.resume(turn, session)
+        elif kind == "language":
             await self._set_language(turn, key)
             if session is not None:
                 await self.flow.resume(turn, session)
@@ -292,7 +322,7 @@ class Dispatcher:
             if version != pending.get("version"):
                 return False
             units = await self._pending_units(turn, pending)
-            return key in {c.key for c in self._pending_choices(pending, units)}
+            return key in {c.key for c in await self._pending_choices(turn, pending, units)}
         return session is not None and version == session.version
 
     async def _pending_units(self, turn: Turn, pending: dict[str, Any]) -> list[OrgUnit]:
@@ -312,6 +342,8 @@ class Dispatcher:
         if session is not None:
             state["session"] = session.to_dict()
             state[TIMERS] = draft_timers(conv.state)
+            if draft_context(conv.state):
+                state[CONTEXT] = draft_context(conv.state)
         if pending is not None:
             state["pending"] = pending
         await turn.uow.conversations.save(
@@ -351,9 +383,10 @@ class Dispatcher:
             await turn.say(Msg("help.chair"))
         else:
             await turn.say(Msg("help.official"))
-        if self.reply_actions and any(m.role in OFFICIAL_ROLES for m, _ in members):
+        official_actions = [a for a in self.reply_actions if a not in self.chair_actions]
+        if official_actions and any(m.role in OFFICIAL_ROLES for m, _ in members):
             # Zalo has no buttons: the actions on alerts are typed as short codes.
-            lines = self.codes.help_lines(turn.t, list(self.reply_actions))
+            lines = self.codes.help_lines(turn.t, official_actions)
             await turn.say(Msg("help.codes", lines=lines))
 
     def _input(self, event: InboundEvent) -> Input:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.engine.conversation import Engine
 from bot.engine.messages import Msg
+from handlers.periods import PeriodTexts
 from handlers.render import Renderer
 from handlers.turn import Turn
 
@@ -11,9 +12,11 @@ LIMIT = 10
 
 
 class History:
-    def __init__(self, engine: Engine, renderer: Renderer) -> None:
+    def __init__(self, engine: Engine, renderer: Renderer,
+                 periods: PeriodTexts | None = None) -> None:
         self.engine = engine
         self.renderer = renderer
+        self.periods = periods
 
     async def show(self, turn: Turn) -> None:
         unit_ids = sorted({unit.id for _, unit in await turn.memberships()})
@@ -28,6 +31,11 @@ class History:
             if form is not None and form.index.get("category") and r.category:
                 q = form.question(form.index["category"])
                 category = self.renderer.value(turn.lang, q, r.category)
+            elif self.periods is not None and r.form_id in self.periods.kind_of_form:
+                label = self.periods.label(turn.t, turn.lang, self.periods.kind_of_form[r.form_id],
+                                           r.period, r.form_id)
+                category = turn.t(Msg("history.nil" if r.nil else "history.periodic",
+                                      label=label))
             when = r.submitted_at.astimezone(turn.tz)
             lines.append(
                 turn.t(

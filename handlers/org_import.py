@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.engine.messages import Msg
 from bot.engine.text import clean, fold
+from handlers.calendar_plan import arm as arm_calendar
 from storage.repositories.org import UnitRow
 from storage.uow import UnitOfWork
 
@@ -110,7 +111,7 @@ def validate(
 
 
 async def import_units(
-    uow: UnitOfWork, rows: list[tuple[int, dict[str, str]]], now: datetime
+    uow: UnitOfWork, rows: list[tuple[int, dict[str, str]]], now: datetime, *, plan: bool = True
 ) -> ImportResult:
     units, errors = validate(rows, await uow.units.parents())
     if errors:
@@ -118,6 +119,8 @@ async def import_units(
     if not units:
         return ImportResult(errors=[Msg("org.empty_file")])
     added, updated = await uow.units.upsert(units, now)
+    if plan:  # new units owe the current periods' reports: the running bot plans at once
+        await arm_calendar(uow, now)
     await uow.audit.write(
         "org.imported", now, details={"added": added, "updated": updated}, label="cli"
     )

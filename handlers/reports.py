@@ -19,10 +19,16 @@ REF_PREFIX = {"bao_cao_nhanh": "BC"}
 
 
 TIMERS = "timers"  # in a draft's state: timer kind -> when it should fire (ISO, UTC)
+# In a draft's state: what the report is for (a periodic report's period), kept until stored.
+CONTEXT = "for"
 
 
 def draft_target(conversation_id: int) -> str:
     return f"conversation:{conversation_id}"
+
+
+def draft_context(state: dict[str, Any] | None) -> dict[str, Any]:
+    return dict((state or {}).get(CONTEXT) or {})
 
 
 def draft_timers(state: dict[str, Any] | None) -> dict[str, str]:
@@ -41,21 +47,24 @@ class ReportFlow:
         self.after_submit: list[AfterSubmit] = []
 
     async def start(
-        self, turn: Turn, form_id: str, unit: OrgUnit, conv: Conversation | None = None
+        self, turn: Turn, form_id: str, unit: OrgUnit, conv: Conversation | None = None,
+        *, context: dict[str, Any] | None = None, title: str | None = None,
     ) -> None:
+        """Start a draft; ``context`` (a periodic report's period) travels with it to the
+        stored report, ``title`` replaces the form's title in the first line."""
         conv = await turn.uow.conversations.save(
             turn.person.id,
             identity_id=turn.identity.id,
             unit_id=unit.id,
             form_id=form_id,
-            state=None,
+            state={CONTEXT: context} if context else None,
             now=turn.now,
             current=conv,
         )
         turn.conversation = conv
         outcome = self.engine.start(form_id)
-        await turn.say(Msg("report.started", form=self.engine.forms[form_id].title_text(turn.lang),
-                           unit=unit.name))
+        title = title or self.engine.forms[form_id].title_text(turn.lang)
+        await turn.say(Msg("report.started", form=title, unit=unit.name))
         await self.apply(turn, conv, outcome)
 
     async def step(self, turn: Turn, conv: Conversation, session: Session, inp: Input) -> None:
@@ -77,6 +86,7 @@ class ReportFlow:
         # wanted due time is kept (in the draft's state, written anyway); a fire row is written
         # only when none is armed. A fire that comes due early re-arms itself (handlers.drafts).
         timers = draft_timers(conv.state)
+        context = draft_context(conv.state)
         arm: list[tuple[str, str, datetime, dict[str, Any]]] = []
         submitted: fx.Submitted | None = None
         unit_id = conv.unit_id  # the draft's unit; saving an ended draft clears it
@@ -101,6 +111,8 @@ class ReportFlow:
         state: dict[str, Any] | None = None
         if outcome.session is not None and not ended:
             state = {"session": outcome.session.to_dict(), TIMERS: timers}
+            if context:
+                state[CONTEXT] = context
         await uow.conversations.save(
             turn.person.id,
             identity_id=turn.identity.id,
@@ -111,30 +123,36 @@ class ReportFlow:
             current=conv,
         )
         if submitted is not None:
-            await self._store(turn, unit_id, submitted)
+            assert unit_id is not None
+            await self.store(turn, unit_id, submitted.form_id, submitted.form_version,
+                             submitted.answers, period=context.get("period"))
 
-    async def _store(self, turn: Turn, unit_id: int | None, done: fx.Submitted) -> None:
-        """Number and store the report. Everything else in the step is written first: the
-        number's counter row is locked from here to commit, and every filer waits on it."""
-        form = self.engine.forms[done.form_id]
+    async def store(
+        self, turn: Turn, unit_id: int, form_id: str, form_version: int,
+        answers: dict[str, Any], *, period: str | None = None, nil: bool = False,
+    ) -> Report:
+        """Number and store a report (a finished draft, or a one-tap nil report). Everything
+        else in the step is written first: the number's counter row is locked from here to
+        commit, and every filer waits on it."""
+        form = self.engine.forms[form_id]
         local = turn.local_now
         prefix = REF_PREFIX.get(form.id, "BC")
         number = await turn.uow.reports.next_number(prefix, local.year)
         ref = f"{prefix}-{local.year}-{number:06d}"
         category_key, severity_key = form.index.get("category"), form.index.get("severity")
-        assert unit_id is not None
         report = await turn.uow.reports.add(
             ref=ref,
             unit_id=unit_id,
             person_id=turn.person.id,
             identity_id=turn.identity.id,
             form_id=form.id,
-            form_version=done.form_version,
-            period=f"{local:%Y-%m}",
-            category=done.answers.get(category_key) if category_key else None,
-            severity=done.answers.get(severity_key) if severity_key else None,
-            answers=done.answers,
+            form_version=form_version,
+            period=period or f"{local:%Y-%m}",
+            category=answers.get(category_key) if category_key else None,
+            severity=answers.get(severity_key) if severity_key else None,
+            answers=answers,
             submitted_at=turn.now,
+            nil=nil,
         )
         await turn.uow.audit.write(
             "report.submitted",
@@ -147,4 +165,5 @@ class ReportFlow:
                            time=f"{local:%H:%M %d/%m/%Y}"))
         for hook in self.after_submit:
             await hook(turn, report)
+        return report
 

@@ -34,3 +34,13 @@ class PerDialect(dict[str, T]):
 
     def on(self, connection: AsyncConnection) -> T:
         return self["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+
+
+def json_builders(session: AsyncSession) -> tuple[Any, Any]:
+    """SQL functions that build a JSON object and array in a statement (set-based outbox
+    rows): jsonb_build_object/array on PostgreSQL, json_object/array on SQLite."""
+    from sqlalchemy import func
+
+    if is_postgres(session):
+        return func.jsonb_build_object, func.jsonb_build_array
+    return func.json_object, func.json_array

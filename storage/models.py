@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from storage.types import JsonDoc, UtcDateTime
 
@@ -135,8 +137,14 @@ class Report(Base):
     category: Mapped[str | None] = mapped_column(String(64), index=True)
     severity: Mapped[str | None] = mapped_column(String(64), index=True)
     answers: Mapped[dict[str, Any]]
+    # submitted (counts), held (a second report for a period, waiting for the chair to confirm
+    # it replaces the first), replaced (by a later one), kept_old (the chair kept the first).
     status: Mapped[str] = mapped_column(String(16), default="submitted")
     submitted_at: Mapped[datetime] = mapped_column(index=True)
+    # A periodic report filed as "Không có gì mới": no answers, nothing new this period.
+    nil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The report of the same period that this one replaced (the history is kept).
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
 
 
 class RefCounter(Base):
@@ -316,5 +324,7 @@ class PeriodObligation(Base):
     submitted_at: Mapped[datetime | None]
     # The last reminder step sent to the unit (before_3, due, overdue_2...).
     last_step: Mapped[str | None] = mapped_column(String(16))
+    # When the unit went on its officials' overdue list (after the listing reminder).
+    overdue_since: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

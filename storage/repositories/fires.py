@@ -30,6 +30,9 @@ def _schedule(insert: Any) -> Any:
 
 
 _SCHEDULE = PerDialect(_schedule)
+_ENSURE = PerDialect(
+    lambda insert: insert(_TABLE).on_conflict_do_nothing(index_elements=["kind", "target"])
+)
 
 
 class Fires:
@@ -50,6 +53,19 @@ class Fires:
         if not timers:
             return
         await self.c.execute(_SCHEDULE.on(self.c), [
+            {"kind": kind, "target": target, "due_at": due_at, "version": 0,
+             "status": "pending", "payload": payload, "created_at": now}
+            for kind, target, due_at, payload in timers
+        ])
+
+    async def ensure_many(
+        self, timers: Sequence[tuple[str, str, datetime, dict[str, Any]]], now: datetime
+    ) -> None:
+        """Add the timers that do not exist yet; an existing one (pending, done or cancelled)
+        is left exactly as it is, so a timer that ran is never run again."""
+        if not timers:
+            return
+        await self.c.execute(_ENSURE.on(self.c), [
             {"kind": kind, "target": target, "due_at": due_at, "version": 0,
              "status": "pending", "payload": payload, "created_at": now}
             for kind, target, due_at, payload in timers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import upsert
@@ -168,3 +168,23 @@ class Memberships:
             stmt.on_conflict_do_nothing(index_elements=["person_id", "unit_id", "role"])
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def officials_with_units(self) -> Sequence[tuple[OrgUnit, Person, ChannelIdentity]]:
+        """Every official with their unit and first account the messenger still reaches
+        (one statement, however many units: the overdue notice groups in memory)."""
+        first_account = (
+            select(func.min(ChannelIdentity.id))
+            .where(ChannelIdentity.person_id == Membership.person_id,
+                   ChannelIdentity.unreachable_at.is_(None))
+            .scalar_subquery()
+        )
+        rows = await self.s.execute(
+            select(OrgUnit, Person, ChannelIdentity)
+            .select_from(Membership)
+            .join(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .join(Person, Person.id == Membership.person_id)
+            .join(ChannelIdentity, ChannelIdentity.id == first_account)
+            .where(Membership.role == "official")
+            .order_by(OrgUnit.path, Person.id)
+        )
+        return [(u, p, i) for u, p, i in rows.all()]

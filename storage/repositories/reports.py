@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
@@ -54,6 +54,7 @@ class Reports:
         severity: str | None,
         answers: dict[str, Any],
         submitted_at: datetime,
+        nil: bool = False,
     ) -> Report:
         report = Report(
             ref=ref,
@@ -68,6 +69,7 @@ class Reports:
             answers=answers,
             status="submitted",
             submitted_at=submitted_at,
+            nil=nil,
         )
         self.s.add(report)
         await self.s.flush()
@@ -87,3 +89,13 @@ class Reports:
                 .limit(limit)
             )
         ).all()
+
+    async def get(self, report_id: int) -> Report | None:
+        return await self.s.get(Report, report_id)
+
+    async def set_status(self, report_id: int, status: str, *,
+                         replaces_id: int | None = None) -> None:
+        values: dict[str, Any] = {"status": status}
+        if replaces_id is not None:
+            values["replaces_id"] = replaces_id
+        await self.s.execute(update(Report).where(Report.id == report_id).values(**values))

@@ -49,7 +49,7 @@ async def test_enrol_by_deep_link_and_file_a_rapid_report_with_buttons_typing_an
     async with running(tg_app):
         # The menu: Vietnamese for everyone, English for English-language phones.
         menus = await peer.commands()
-        assert [c["command"] for c in menus["default|"]][:2] == ["baocao", "lichsu"]
+        assert [c["command"] for c in menus["default|"]][:3] == ["baocao", "dinhky", "hanbaocao"]
         assert menus["default|"][0]["description"] == "Gửi báo cáo nhanh"
         assert menus["default|en"][0] == {"command": "report",
                                           "description": "File a rapid report"}

@@ -1,0 +1,81 @@
+"""/quahan: the units of an official's subtrees that are on the overdue list, and how each
+period stands (on time, late, nil, missing): the compliance figures the digest reads too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.engine.messages import Msg
+from handlers.periods import PeriodTexts, day
+from handlers.turn import OFFICIAL_ROLES, Turn
+from storage.uow import UnitOfWork
+
+LIST_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Compliance:
+    """One period in some subtrees: how many units are in each ledger state."""
+
+    kind: str
+    period: str
+    on_time: int = 0
+    late: int = 0
+    nil: int = 0
+    missing: int = 0
+    pending: int = 0
+
+    @property
+    def units(self) -> int:
+        return self.on_time + self.late + self.nil + self.missing + self.pending
+
+    @property
+    def filed(self) -> int:
+        return self.on_time + self.late + self.nil
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Units that reported by the due date (a nil report is a report) out of all units;
+        None while nobody owes anything."""
+        return (self.on_time + self.nil) / self.units if self.units else None
+
+
+async def compliance(uow: UnitOfWork, kind: str, period: str, paths: Sequence[str]
+                     ) -> Compliance:
+    counts = await uow.obligations.compliance(kind, period, paths)
+    return Compliance(kind, period, **{k: counts.get(k, 0) for k in
+                                       ("on_time", "late", "nil", "missing", "pending")})
+
+
+class OverdueDesk:
+    def __init__(self, texts: PeriodTexts) -> None:
+        self.texts = texts
+
+    async def show(self, turn: Turn) -> None:
+        paths = [u.path for m, u in await turn.memberships() if m.role in OFFICIAL_ROLES]
+        if not paths:
+            await turn.say(Msg("overdue.officials_only"))
+            return
+        uow = turn.uow
+        rows = await uow.obligations.overdue(paths, limit=LIST_LIMIT)
+        if not rows:
+            await turn.say(Msg("overdue.none"))
+            return
+        total = await uow.obligations.overdue_count(paths)
+        today = turn.local_now.date()
+        lines = [turn.t(Msg("overdue.line", unit=unit.name,
+                            label=self.texts.of(turn.t, turn.lang, row), due=day(row.due_on),
+                            days=(today - row.due_on).days))
+                 for row, unit in rows]
+        if total > len(rows):
+            lines.append(turn.t(Msg("overdue.more", count=total - len(rows))))
+        figures = []
+        for kind, period, form_id in dict.fromkeys((r.kind, r.period, r.form_id) for r, _ in rows):
+            c = await compliance(uow, kind, period, paths)
+            label = self.texts.label(turn.t, turn.lang, kind, period, form_id)
+            figures.append(turn.t(Msg(
+                "overdue.figures", label=label, on_time=c.on_time, late=c.late, nil=c.nil,
+                missing=c.missing + c.pending, units=c.units)))
+        await turn.say(Msg("overdue.body", count=total, lines="\n".join(lines),
+                           figures="\n".join(figures)))
