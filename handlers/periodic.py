@@ -88,7 +88,7 @@ class PeriodicDesk:
     # -- /dinhky and "không có gì mới" ------------------------------------------------------------
     async def offer(self, turn: Turn) -> None:
         if not await self._chair_units(turn):
-            await turn.say(Msg("report.chairs_only"))
+            await turn.say(Msg("periodic.chairs_only"))
         elif turn.conversation is not None and "session" in (turn.conversation.state or {}):
             await turn.say(Msg("periodic.draft_open"))
         elif not await self.choices(turn):
@@ -98,7 +98,7 @@ class PeriodicDesk:
 
     async def nil_typed(self, turn: Turn) -> None:
         if not await self._chair_units(turn):
-            await turn.say(Msg("report.chairs_only"))
+            await turn.say(Msg("periodic.chairs_only"))
             return
         owed = [row for row, _ in await self.offered(turn) if row.status in OWED]
         if not owed:
@@ -214,7 +214,7 @@ class PeriodicDesk:
     async def deadlines(self, turn: Turn) -> None:
         units = await self._chair_units(turn)
         if not units:
-            await turn.say(Msg("report.chairs_only"))
+            await turn.say(Msg("periodic.chairs_only"))
             return
         today = turn.local_now.date()
         rows = await turn.uow.obligations.of_units(list(units), owed_only=True)

@@ -145,10 +145,11 @@ class Obligations:
                         for verb, label in text.buttons))
         payload = obj(_text("text"), body, _text("codes"), buttons,
                       _text("code_hint"), _text(text.hint))
+        account = aliased(ChannelIdentity)
         first_account = (
-            select(func.min(ChannelIdentity.id))
-            .where(ChannelIdentity.person_id == Membership.person_id,
-                   ChannelIdentity.unreachable_at.is_(None))
+            select(func.min(account.id))
+            .where(account.person_id == Membership.person_id, account.unreachable_at.is_(None))
+            .correlate(Membership)
             .scalar_subquery()
         )
         key = (_text(f"remind:{kind}:{period}:{step}:").concat(cast(OrgUnit.id, String))

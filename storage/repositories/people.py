@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.dialect import upsert
 from storage.models import ChannelIdentity, Membership, OrgUnit, Person
@@ -172,10 +173,11 @@ class Memberships:
     async def officials_with_units(self) -> Sequence[tuple[OrgUnit, Person, ChannelIdentity]]:
         """Every official with their unit and first account the messenger still reaches
         (one statement, however many units: the overdue notice groups in memory)."""
+        account = aliased(ChannelIdentity)
         first_account = (
-            select(func.min(ChannelIdentity.id))
-            .where(ChannelIdentity.person_id == Membership.person_id,
-                   ChannelIdentity.unreachable_at.is_(None))
+            select(func.min(account.id))
+            .where(account.person_id == Membership.person_id, account.unreachable_at.is_(None))
+            .correlate(Membership)
             .scalar_subquery()
         )
         rows = await self.s.execute(
