@@ -25,13 +25,15 @@ def tree(districts: int, per_district: int) -> list[UnitRow]:
 
 async def grassroots(uows: UnitOfWorkFactory, districts: int, per_district: int,
                      now: datetime) -> int:
-    """Create the tree and one chair per CĐCS; returns the number of CĐCS."""
+    """Create the tree and a chair for every CĐCS without one; returns how many got one."""
     async with uows() as uow:
         await uow.units.upsert(tree(districts, per_district), now)
         await uow.commit()
     async with uows() as uow:
+        chaired = select(Membership.unit_id).where(Membership.role == "chair")
         leaves = list((await uow.session.scalars(
-            select(OrgUnit.id).where(OrgUnit.code.like("H%\\_CS%", escape="\\"))
+            select(OrgUnit.id).where(OrgUnit.code.like("H%\\_CS%", escape="\\"),
+                                     OrgUnit.id.not_in(chaired))
             .order_by(OrgUnit.id))).all())
         for start in range(0, len(leaves), CHUNK):
             chunk = leaves[start:start + CHUNK]
