@@ -171,8 +171,9 @@ class CalendarPlanner:
             k = int(step.split("_")[1])
             msg = Msg("calendar.remind_overdue", days=k * rule.overdue_every, **args)
         buttons = tuple((self.codes.verbs[a].code, t(Msg(f"code.{a}"))) for a in (FILE, NIL))
-        return ReminderText(lang, tuple(t(msg).split(_CUT)), buttons,
-                            t(Msg("calendar.remind_hint")))
+        hint = t(Msg("calendar.remind_hint", file=self.codes.verbs[FILE].code,
+                     nil=self.codes.verbs[NIL].code, ref=_CUT))
+        return ReminderText(lang, tuple(t(msg).split(_CUT)), buttons, tuple(hint.split(_CUT)))
 
     # -- the overdue list ---------------------------------------------------------------------
     async def notify_officials(self, uow: UnitOfWork, kind: str, period: str, scope: Scope,

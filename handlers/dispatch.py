@@ -190,7 +190,7 @@ class Dispatcher:
         code = self._parse_code(event)
         if code is None:
             return False
-        if event.code is None and not any(
+        if event.code is None and code.action not in self.chair_actions and not any(
             m.role in OFFICIAL_ROLES for m, _ in await turn.memberships()
         ):
             return False  # a chair's typed answer that happens to look like a code

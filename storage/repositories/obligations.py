@@ -68,7 +68,7 @@ class ReminderText:
     language: str
     parts: tuple[str, ...]  # text = parts joined by the unit's name
     buttons: tuple[tuple[str, str], ...]  # (reply-code verb, label); the key gets the row id
-    hint: str  # what text channels show instead of buttons
+    hint: tuple[str, ...]  # what text channels show instead: parts joined by the row id
 
 
 def _text(value: str) -> Any:
@@ -143,8 +143,10 @@ class Obligations:
         ref = cast(PeriodObligation.id, String)
         buttons = arr(*(arr(_text(f"{verb} ").concat(ref), _text(label))
                         for verb, label in text.buttons))
-        payload = obj(_text("text"), body, _text("codes"), buttons,
-                      _text("code_hint"), _text(text.hint))
+        hint: Any = _text(text.hint[0])
+        for part in text.hint[1:]:
+            hint = hint.concat(ref).concat(_text(part))
+        payload = obj(_text("text"), body, _text("codes"), buttons, _text("code_hint"), hint)
         account = aliased(ChannelIdentity)
         first_account = (
             select(func.min(account.id))

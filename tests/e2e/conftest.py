@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.app import App, build_app
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from tests.e2e.peer import Peer, RunnerProcess, ci, new_token
 from tests.e2e.zalo_peer import ZaloPeer
@@ -35,7 +35,8 @@ async def peer(runner: RunnerProcess) -> AsyncIterator[Peer]:
         yield Peer(runner.base, new_token(), http)
 
 
-def telegram_app(db_url: str, peer: Peer, http_port: int = 0, **telegram: Any) -> App:
+def telegram_app(db_url: str, peer: Peer, http_port: int = 0, clock: Clock | None = None,
+                 **telegram: Any) -> App:
     settings = Settings(
         database_url=db_url,
         telegram={"token": peer.token, "api_base": peer.api_base, "poll_timeout": 1,
@@ -43,7 +44,7 @@ def telegram_app(db_url: str, peer: Peer, http_port: int = 0, **telegram: Any) -
         http={"host": "127.0.0.1", "port": http_port},
         _env_file=None,  # type: ignore[call-arg]
     )
-    return build_app(settings, clock=SystemClock())
+    return build_app(settings, clock=clock or SystemClock())
 
 
 @contextlib.asynccontextmanager

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.service import serve
 from storage.models import ChannelIdentity, OutboxMessage, ProcessedEvent
@@ -31,16 +31,18 @@ def free_port() -> int:
 
 
 def zalo_app(db_url: str, peer: ZaloPeer, token: str, tmp_path: Path, *,
-             http_port: int = 0, **zalo: Any) -> App:
+             http_port: int = 0, clock: Clock | None = None, fire_poll_seconds: float = 5.0,
+             **zalo: Any) -> App:
     settings = Settings(
         database_url=db_url,
         media_dir=tmp_path / "media",
         zalo={"token": token, "api_base": peer.base, "poll_timeout": 1, "per_second": 30,
               "chat_interval_seconds": 0.01, **zalo},
         http={"host": "127.0.0.1", "port": http_port},
+        fire_poll_seconds=fire_poll_seconds,
         _env_file=None,  # type: ignore[call-arg]
     )
-    return build_app(settings, clock=SystemClock())
+    return build_app(settings, clock=clock or SystemClock())
 
 
 @contextlib.asynccontextmanager

@@ -43,7 +43,8 @@ class Timeline:
         return self.collect()
 
     def collect(self) -> list[tuple[datetime, str, Any]]:
-        new = [(self.clock.now().astimezone(TZ), who, m) for who, m in self.channel.sent[self.seen:]]
+        now = self.clock.now().astimezone(TZ)
+        new = [(now, who, m) for who, m in self.channel.sent[self.seen:]]
         self.seen = len(self.channel.sent)
         self.log += new
         return new
