@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench import delivery, service, steps
+from bench import calendar, delivery, service, steps
 from bot.service import freeze_startup_heap
 
 PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
@@ -133,10 +133,33 @@ def print_service(console: Console, results: list[service.ServiceFigures]) -> No
     console.print(table)
 
 
+async def calendar_table(quick: bool) -> list[calendar.CalendarFigures]:
+    districts, per_district = (30, 1000) if quick else (150, 1000)
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            async with database(kind, Path(tmp)) as url:
+                results.append(await calendar.run_calendar(url, kind, districts, per_district))
+    return results
+
+
+def print_calendar(console: Console, results: list[calendar.CalendarFigures]) -> None:
+    table = Table(title="Reporting calendar: opening October, Q4 and 2026 for every CĐCS, and "
+                        "one reminder step (target <= 10 s each)")
+    for column in ("db", "units", "plan s", "rows opened", "statements", "re-plan s",
+                   "step s", "reminders", "statements ", "seed s"):
+        table.add_column(column, justify="left" if column == "db" else "right")
+    for r in results:
+        table.add_row(r.database, f"{r.units:,}", f"{r.plan_s:.2f}", f"{r.rows_opened:,}",
+                      str(r.plan_statements), f"{r.replan_s:.2f}", f"{r.step_s:.2f}",
+                      f"{r.reminders:,}", str(r.step_statements), f"{r.seed_s:.1f}")
+    console.print(table)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
-    parser.add_argument("--only", choices=["steps", "delivery", "service"], default=None)
+    parser.add_argument("--only", choices=["steps", "delivery", "service", "calendar"], default=None)
     args = parser.parse_args()
     # The service freezes its start-up heap once ready (bot/service.py); this process does the
     # same, once, for every peer alike, so no peer's steps pay for walking another's objects.
@@ -151,6 +174,8 @@ async def main() -> None:
         print_delivery(console, await delivery_table(args.quick))
     if args.only in (None, "service"):
         print_service(console, await service_table(args.quick))
+    if args.only in (None, "calendar"):
+        print_calendar(console, await calendar_table(args.quick))
 
 
 if __name__ == "__main__":
