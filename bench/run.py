@@ -159,7 +159,8 @@ def print_calendar(console: Console, results: list[calendar.CalendarFigures]) ->
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
-    parser.add_argument("--only", choices=["steps", "delivery", "service", "calendar"], default=None)
+    parser.add_argument("--only", choices=["steps", "delivery", "service", "calendar"],
+                        default=None)
     args = parser.parse_args()
     # The service freezes its start-up heap once ready (bot/service.py); this process does the
     # same, once, for every peer alike, so no peer's steps pay for walking another's objects.

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from bot.channels.base import ACTION_PREFIX, InboundEvent, Option, OutboundMessage
+from bot.channels.base import InboundEvent, Option, OutboundMessage
 from bot.engine.answers import match_choice
 from bot.engine.commands import ParsedCommand
 from bot.engine.form import Choice
-from bot.engine.inputs import AttachmentInput, ChoiceInput, CommandInput, Input, TextInput
+from bot.engine.inputs import CommandInput
 from bot.engine.messages import Msg
 from bot.engine.session import Session
 from bot.forms import FormCatalog
 from handlers.enrolment import Enrolment, looks_like_code
+from handlers.event_input import to_input
 from handlers.history import History
 from handlers.linking import Linking
 from handlers.reply_codes import ReplyAction, ReplyCode, ReplyCodeGrammar
@@ -22,7 +23,6 @@ from handlers.turn import OFFICIAL_ROLES, Turn
 from storage.models import Conversation, OrgUnit
 
 RAPID_FORM = "bao_cao_nhanh"
-NAVIGATION = frozenset({"back", "skip", "done", "cancel"})
 
 # A use case's answer to a free-text question it asked (an incident note...).
 TextAnswer = Callable[[Turn, dict[str, Any], InboundEvent], Awaitable[None]]
@@ -117,7 +117,7 @@ class Dispatcher:
             if session:
                 await self.flow.resume(turn, session)
         elif session is not None and conv is not None:
-            await self.flow.step(turn, conv, session, self._input(event))
+            await self.flow.step(turn, conv, session, to_input(event, self.catalog.navigation))
         elif text and looks_like_code(text, strict=True):
             await self.enrolment.redeem(turn, text)
         else:
@@ -388,19 +388,3 @@ class Dispatcher:
             # Zalo has no buttons: the actions on alerts are typed as short codes.
             lines = self.codes.help_lines(turn.t, official_actions)
             await turn.say(Msg("help.codes", lines=lines))
-
-    def _input(self, event: InboundEvent) -> Input:
-        if event.choice is not None and event.choice[1].startswith(ACTION_PREFIX):
-            name = event.choice[1].removeprefix(ACTION_PREFIX)
-            if name in NAVIGATION:
-                return CommandInput(name)  # type: ignore[arg-type]
-        if event.choice is not None:
-            return ChoiceInput(event.choice[1], event.choice[0])
-        if event.attachment is not None:
-            a = event.attachment
-            return AttachmentInput(a.kind, a.ref, a.size, a.name, a.mime)
-        text = event.text or ""
-        nav = self.catalog.navigation.parse(text)
-        if nav is not None:
-            return CommandInput(nav.name)  # type: ignore[arg-type]
-        return TextInput(text)

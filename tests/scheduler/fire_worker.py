@@ -5,9 +5,12 @@ START (so two processes race), and prints how many fires it ran."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
+from asyncio.subprocess import PIPE
 from datetime import datetime
+from pathlib import Path
 
 from bot.clock import ManualClock
 from tests.conftest import RecordingChannel, make_app
@@ -23,6 +26,22 @@ async def main(url: str, when: str, start: float, rounds: int) -> int:
         return fired
     finally:
         await app.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def race(url: str, when: datetime, rounds: int, processes: int = 2) -> list[int]:
+    """Start ``processes`` workers polling at ``when``, together; how many fires each ran."""
+    root = ROOT
+    start = time.time() + 3.0
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    workers = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.scheduler.fire_worker", url, when.isoformat(), str(start),
+        str(rounds), cwd=root, env=env, stdout=PIPE, stderr=PIPE) for _ in range(processes)]
+    results = await asyncio.wait_for(asyncio.gather(*(w.communicate() for w in workers)), 120)
+    assert [w.returncode for w in workers] == [0] * processes, [err for _, err in results]
+    return [int(out.decode().strip().splitlines()[-1]) for out, _ in results]
 
 
 if __name__ == "__main__":

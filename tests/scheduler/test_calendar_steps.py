@@ -3,11 +3,6 @@ processes on PostgreSQL, and in a bounded number of SQL statements however many 
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-import time
-from asyncio.subprocess import PIPE
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,6 +13,7 @@ from bot.clock import ManualClock
 from storage.models import Fire, OutboxMessage, PeriodObligation
 from tests.conftest import RecordingChannel, make_app
 from tests.handlers.test_calendar import chairs, local
+from tests.scheduler.fire_worker import race
 from tests.storage.test_obligations import Statements
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,16 +89,7 @@ async def test_two_worker_processes_on_postgres_remind_each_unit_once(
                                             .where(PeriodObligation.period == "2026-10"))
         assert owed == units == 300
 
-        when = local(2026, 10, 17, 8, 0).isoformat()
-        start = time.time() + 3.0
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        workers = [await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.scheduler.fire_worker", pg_db_url, when, str(start),
-            "3", cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE) for _ in range(2)]
-        results = await asyncio.wait_for(
-            asyncio.gather(*(w.communicate() for w in workers)), 120)
-        assert [w.returncode for w in workers] == [0, 0], [err for _, err in results]
-        fired = [int(out.decode().strip().splitlines()[-1]) for out, _ in results]
+        fired = await race(pg_db_url, local(2026, 10, 17, 8, 0), 3)
         print("fires run per process:", fired)
         # The day's plan and October's "3 days before" step, each in exactly one process.
         assert sum(fired) == 2

@@ -4,10 +4,6 @@ starts it) and with several worker processes on one PostgreSQL database."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-import time
-from asyncio.subprocess import PIPE
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,6 +18,7 @@ from tests.conftest import RecordingChannel, make_app
 from tests.e2e.peer import eventually
 from tests.handlers.test_incidents import EMERGENCY, alerts, officials
 from tests.helpers import NGUNG_VIEC_ANSWERS, say
+from tests.scheduler.fire_worker import race
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,16 +102,7 @@ async def test_two_worker_processes_on_postgres_send_one_alert_per_step(
         assert await steps_alerted(app) == [0] * incidents
 
         # Two processes poll at 02:31, when step 1 of every incident is due.
-        when = (opened + timedelta(minutes=31)).isoformat()
-        start = time.time() + 3.0
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        workers = [await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.scheduler.fire_worker", pg_db_url, when, str(start),
-            "3", cwd=ROOT, env=env, stdout=PIPE, stderr=PIPE) for _ in range(2)]
-        results = await asyncio.wait_for(
-            asyncio.gather(*(w.communicate() for w in workers)), 120)
-        assert [w.returncode for w in workers] == [0, 0], [err for _, err in results]
-        fired = [int(out.decode().strip().splitlines()[-1]) for out, _ in results]
+        fired = await race(pg_db_url, opened + timedelta(minutes=31), 3)
         assert sum(fired) == incidents  # each step-1 fire ran in exactly one process
         print("fires run per process:", fired)
         assert sorted(await steps_alerted(app)) == [0] * incidents + [1] * incidents
