@@ -92,6 +92,4 @@ async def run_calendar(url: str, label: str, districts: int, per_district: int
         return CalendarFigures(label, units, seed_s, plan_s, opened, plan_statements, replan_s,
                                step_s, reminders, step_statements)
     finally:
-        event.remove(app.db.sync_engine, "before_cursor_execute", seen) \
-            if event.contains(app.db.sync_engine, "before_cursor_execute", seen) else None
-        await app.close()
+        await app.close()  # disposes the engine, and its statement listener with it

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.engine import calendar as cal
 from bot.engine.calendar import PeriodRule
@@ -65,21 +65,20 @@ class CalendarPlanner:
         self.languages = tuple(languages)
         self.default_language = default_language
 
-    @property
-    def tz(self) -> object:
-        return self.policy.calendar.tz
+    def _today(self, now: datetime) -> date:
+        return now.astimezone(self.policy.calendar.tz).date()
 
     # -- planning ---------------------------------------------------------------------------
     async def on_plan(self, uow: UnitOfWork, fire: Fire, now: datetime) -> None:
         await self.plan(uow, now)
-        tomorrow = now.astimezone(self.policy.calendar.tz).date() + timedelta(days=1)
+        tomorrow = self._today(now) + timedelta(days=1)
         # Just after local midnight: a new period opens on its first day, before 08:00.
         due = datetime.combine(tomorrow, time(0, 1), self.policy.calendar.tz)
         await uow.fires.schedule(PLAN, PLAN_TARGET, due, now, {})
 
     async def plan(self, uow: UnitOfWork, now: datetime) -> int:
         """Open what should be open and make its reminder steps; returns rows added."""
-        today = now.astimezone(self.policy.calendar.tz).date()
+        today = self._today(now)
         await uow.obligations.sweep_missing(today, now)
         added = 0
         steps: list[tuple[str, str, datetime, dict[str, object]]] = []
@@ -142,7 +141,7 @@ class CalendarPlanner:
             return
         rule, scope = found.rule, found.scope
         period = cal.parse_period_key(rule, period_key)
-        await uow.obligations.sweep_missing(now.astimezone(self.policy.calendar.tz).date(), now)
+        await uow.obligations.sweep_missing(self._today(now), now)
         due = cal.due_date(rule, period, self.policy.calendar)
         sent = 0
         for lang in self.languages:

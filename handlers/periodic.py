@@ -89,7 +89,7 @@ class PeriodicDesk:
     async def offer(self, turn: Turn) -> None:
         if not await self._chair_units(turn):
             await turn.say(Msg("periodic.chairs_only"))
-        elif turn.conversation is not None and "session" in (turn.conversation.state or {}):
+        elif _drafting(turn):
             await turn.say(Msg("periodic.draft_open"))
         elif not await self.choices(turn):
             await turn.say(Msg("periodic.nothing_due"))
@@ -136,7 +136,7 @@ class PeriodicDesk:
         if found is None:
             return
         row, unit = found
-        if turn.conversation is not None and "session" in (turn.conversation.state or {}):
+        if _drafting(turn):
             await turn.say(Msg("periodic.draft_open"))
             return
         label = self.texts.of(turn.t, turn.lang, row)
@@ -231,6 +231,11 @@ class PeriodicDesk:
             lines.append(turn.t(Msg("deadlines.line", label=name, due=day(row.due_on),
                                     when=turn.t(when))))
         await turn.say(Msg("deadlines.body", lines="\n".join(lines)))
+
+
+def _drafting(turn: Turn) -> bool:
+    """A report is being written: a periodic one waits until it is sent or cancelled."""
+    return turn.conversation is not None and "session" in (turn.conversation.state or {})
 
 
 class _Offer:

@@ -39,9 +39,12 @@ from storage.models import (
     Person,
 )
 from storage.repositories.outbox import PRIORITY
+from storage.repositories.people import first_reachable_account
 
 OWED = ("pending", "missing")
 FILED = ("on_time", "late", "nil")
+# On the overdue list: still owing after the listing reminder.
+_LISTED = (PeriodObligation.status.in_(OWED), PeriodObligation.overdue_since.is_not(None))
 
 
 @dataclass(frozen=True)
@@ -104,16 +107,6 @@ class Obligations:
         result = await self.s.execute(stmt)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def mark_missing(self, kind: str, period: str, now: datetime) -> int:
-        """The due date has passed: every row still pending is missing."""
-        result = await self.s.execute(
-            update(PeriodObligation)
-            .where(PeriodObligation.kind == kind, PeriodObligation.period == period,
-                   PeriodObligation.status == "pending")
-            .values(status="missing", updated_at=now)
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
     async def sweep_missing(self, today: date, now: datetime) -> int:
         """Every row still pending whose due date is before ``today`` (local) is missing."""
         result = await self.s.execute(
@@ -147,13 +140,7 @@ class Obligations:
         for part in text.hint[1:]:
             hint = hint.concat(ref).concat(_text(part))
         payload = obj(_text("text"), body, _text("codes"), buttons, _text("code_hint"), hint)
-        account = aliased(ChannelIdentity)
-        first_account = (
-            select(func.min(account.id))
-            .where(account.person_id == Membership.person_id, account.unreachable_at.is_(None))
-            .correlate(Membership)
-            .scalar_subquery()
-        )
+        first_account = first_reachable_account(Membership)
         key = (_text(f"remind:{kind}:{period}:{step}:").concat(cast(OrgUnit.id, String))
                .concat(_text(":")).concat(cast(ChannelIdentity.id, String)))
         rows = (
@@ -202,7 +189,7 @@ class Obligations:
         stmt = (
             select(PeriodObligation, OrgUnit)
             .join(OrgUnit, OrgUnit.id == PeriodObligation.unit_id)
-            .where(PeriodObligation.status.in_(OWED), PeriodObligation.overdue_since.is_not(None))
+            .where(*_LISTED)
             .order_by(PeriodObligation.due_on, OrgUnit.path, PeriodObligation.kind)
         )
         if paths is not None:
@@ -222,8 +209,7 @@ class Obligations:
         return int(await self.s.scalar(
             select(func.count()).select_from(PeriodObligation)
             .join(OrgUnit, OrgUnit.id == PeriodObligation.unit_id)
-            .where(PeriodObligation.status.in_(OWED), PeriodObligation.overdue_since.is_not(None),
-                   or_(*(OrgUnit.path.like(f"{p}%") for p in paths)))
+            .where(*_LISTED, or_(*(OrgUnit.path.like(f"{p}%") for p in paths)))
         ) or 0)
 
     async def listed_in(self, kind: str, period: str, scope: Scope
@@ -232,8 +218,7 @@ class Obligations:
         rows = await self.s.execute(
             select(OrgUnit.id, OrgUnit.name, OrgUnit.path)
             .join(PeriodObligation, PeriodObligation.unit_id == OrgUnit.id)
-            .where(*self._owed_in(kind, period, scope),
-                   PeriodObligation.overdue_since.is_not(None))
+            .where(*self._owed_in(kind, period, scope), *_LISTED)
             .order_by(OrgUnit.path)
         )
         return [(int(i), str(n), str(p)) for i, n, p in rows.all()]

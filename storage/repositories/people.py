@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,18 @@ from sqlalchemy.orm import aliased
 
 from storage.dialect import upsert
 from storage.models import ChannelIdentity, Membership, OrgUnit, Person
+
+
+def first_reachable_account(membership: type[Membership]) -> Any:
+    """A scalar subquery: the membership's person's first account the messenger still
+    reaches (one account per person, as alerts and reminders go)."""
+    account = aliased(ChannelIdentity)
+    return (
+        select(func.min(account.id))
+        .where(account.person_id == membership.person_id, account.unreachable_at.is_(None))
+        .correlate(membership)
+        .scalar_subquery()
+    )
 
 
 class People:
@@ -173,13 +186,7 @@ class Memberships:
     async def officials_with_units(self) -> Sequence[tuple[OrgUnit, Person, ChannelIdentity]]:
         """Every official with their unit and first account the messenger still reaches
         (one statement, however many units: the overdue notice groups in memory)."""
-        account = aliased(ChannelIdentity)
-        first_account = (
-            select(func.min(account.id))
-            .where(account.person_id == Membership.person_id, account.unreachable_at.is_(None))
-            .correlate(Membership)
-            .scalar_subquery()
-        )
+        first_account = first_reachable_account(Membership)
         rows = await self.s.execute(
             select(OrgUnit, Person, ChannelIdentity)
             .select_from(Membership)

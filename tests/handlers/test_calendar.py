@@ -17,7 +17,7 @@ from bot.app import App
 from bot.clock import ManualClock
 from storage.models import OrgUnit, OutboxMessage, PeriodObligation, Report
 from tests.conftest import RecordingChannel
-from tests.helpers import invite, say, seed
+from tests.helpers import event, invite, say, seed
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # The monthly form, answered in full: 12 questions, then "gửi" on the confirmation card.
@@ -54,8 +54,6 @@ class Timeline:
         self.collect()
 
     async def press(self, who: str, code: str) -> None:
-        from tests.helpers import event
-
         await self.app.inbound.handle(event(who, code=code))
         await self.app.delivery.drain()
         self.collect()

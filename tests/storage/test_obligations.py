@@ -84,7 +84,7 @@ async def test_opening_a_period_is_set_based_and_idempotent_with_subtree_overrid
         assert await open_november(uows, h0_path) == 5
 
         async with uows() as uow:
-            missing = await uow.obligations.mark_missing("thang", "2026-11", START)
+            missing = await uow.obligations.sweep_missing(date(2026, 11, 26), START)
             await uow.commit()
         assert missing == units + 5
         async with uows() as uow:
