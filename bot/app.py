@@ -30,11 +30,16 @@ from handlers.admins import AdminNotices
 from handlers.calendar_plan import PLAN, CalendarPlanner
 from handlers.calendar_plan import STEP as CALENDAR_STEP
 from handlers.calendar_plan import arm as arm_calendar
+from handlers.digest import SEND as DIGEST_SEND
+from handlers.digest import WEEK as DIGEST_WEEK
+from handlers.digest import WeeklyDigest
+from handlers.digest import arm as arm_digest
 from handlers.dispatch import Dispatcher
 from handlers.drafts import DraftTimers
 from handlers.enrolment import BotScope, Enrolment
 from handlers.escalation import STEP, UNRESOLVED, Escalation
 from handlers.fallback import Fallback
+from handlers.figures_text import FiguresText
 from handlers.history import History
 from handlers.inbound import InboundHandler
 from handlers.incident_alerts import Notifier
@@ -47,6 +52,7 @@ from handlers.reachability import Reachability
 from handlers.render import Renderer
 from handlers.reply_codes import ReplyCodeGrammar
 from handlers.reports import ReportFlow
+from handlers.stats_desk import StatsDesk
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
@@ -97,6 +103,7 @@ class App:
     dispatcher: Dispatcher | None = None
     escalation: Escalation | None = None
     calendar: CalendarPlanner | None = None
+    digest: WeeklyDigest | None = None
     # Set while the service runs (bot.service.serve).
     scheduler: BotScheduler | None = None
 
@@ -105,6 +112,7 @@ class App:
         tree takes effect now, not at midnight)."""
         async with self.uows() as uow:
             await arm_calendar(uow, self.clock.now())
+            await arm_digest(uow, self.policy.digest, self.tz, self.clock.now())
             await uow.commit()
 
     async def close(self) -> None:
@@ -175,6 +183,10 @@ def build_app(
     dispatcher.chair_actions.update(periodic.actions)
     dispatcher.command_handlers.update(periodic.commands)
     dispatcher.command_handlers["overdue"] = OverdueDesk(texts).show
+    words = FiguresText(catalog.forms, texts, policy.digest.open_incident_hours,
+                        policy.digest.enrolment_target)
+    dispatcher.command_handlers["stats"] = StatsDesk(policy.digest, words).show
+    digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language)
     dispatcher.questions.update(periodic.questions)
     dispatcher.answer_in_draft.add("nil")
     channel_map: dict[str, Channel] = dict(channels or {})
@@ -193,7 +205,8 @@ def build_app(
         clock,
         {"draft.nudge": timers.nudge, "draft.expire": timers.expire,
          STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved,
-         PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step},
+         PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step,
+         DIGEST_WEEK: digest.on_week, DIGEST_SEND: digest.on_send},
         on_commit=delivery.wake,
     )
     http = HttpServer(settings.http.host, settings.http.port)
@@ -251,6 +264,7 @@ def build_app(
         dispatcher=dispatcher,
         escalation=escalation,
         calendar=calendar,
+        digest=digest,
     )
 
 

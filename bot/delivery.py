@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -233,7 +233,7 @@ class DeliveryWorker:
 
     async def _send(self, item: _Item) -> SendResult:
         channel = self.channels[item.channel]
-        message = OutboundMessage.from_payload(item.payload)
+        message = await self._with_file(OutboundMessage.from_payload(item.payload))
         budget = self.budgets.get(item.channel)
         if budget is None:
             return await self._send_paced(item, channel, message)
@@ -255,6 +255,18 @@ class DeliveryWorker:
                 await uow.commit()
             self._wake.set()  # a notice to the administrators may be waiting
         return result
+
+    async def _with_file(self, message: OutboundMessage) -> OutboundMessage:
+        """The message with its file's bytes loaded; without the file if it was dropped."""
+        if message.file is None:
+            return message
+        async with self.uows() as uow:
+            stored = await uow.files.get(message.file.file_id)
+        if stored is None:
+            log.warning("file %s of a message is gone; the text goes alone",
+                        message.file.file_id)
+            return replace(message, file=None)
+        return replace(message, file=replace(message.file, data=stored.data))
 
     async def _send_paced(
         self, item: _Item, channel: Channel, message: OutboundMessage

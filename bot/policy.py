@@ -108,11 +108,33 @@ class CalendarSpec(_Strict):
     overrides: dict[str, dict[str, PeriodChange]] = Field(default_factory=dict)
 
 
+class DigestSpec(_Strict):
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    at: time = time(8, 0)
+    chart_weeks: int = Field(default=8, ge=2, le=26)
+    open_incident_hours: float = Field(default=48, gt=0, le=24 * 60)
+    enrolment_target: float = Field(default=80, ge=0, le=100)
+
+    _clock = field_validator("at", mode="before")(lambda v: _time_of_day(v))
+
+
 class PolicySpec(_Strict):
     hot_spots: HotSpotSpec
     escalation: dict[str, LadderSpec]
     working_hours: WorkingHoursSpec
     calendar: CalendarSpec
+    digest: DigestSpec = DigestSpec()
+
+
+@dataclass(frozen=True)
+class DigestRule:
+    """When the weekly digest goes (local time) and what it measures against."""
+
+    weekday: int  # 0 = Monday
+    at: time
+    chart_weeks: int
+    open_incident_hours: float
+    enrolment_target: float  # percent
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,7 @@ class Policy:
     # The reporting calendar: period kind -> rule, and per-subtree changes by unit code.
     periods: dict[str, PeriodRule]
     period_overrides: dict[str, dict[str, PeriodRule]]
+    digest: DigestRule
 
 
 def load_policy(forms: dict[str, Form], tz: ZoneInfo, override: Path | None = None) -> Policy:
@@ -176,8 +199,11 @@ def _build(spec: PolicySpec, forms: dict[str, Form], tz: ZoneInfo, source: str) 
     ladders = {name: Ladder(s.hours, s.ack_minutes, s.repeats_per_level, s.unresolved_hours,
                             s.unresolved_reminders) for name, s in spec.escalation.items()}
     periods, overrides = _periods(spec.calendar, forms, source)
+    d = spec.digest
+    digest = DigestRule(WEEKDAYS.index(d.weekday), d.at, d.chart_weeks, d.open_incident_hours,
+                        d.enrolment_target)
     return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar,
-                  periods, overrides)
+                  periods, overrides, digest)
 
 
 def _periods(spec: CalendarSpec, forms: dict[str, Form], source: str

@@ -13,6 +13,7 @@ from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
 from storage.repositories.events import ProcessedEvents
+from storage.repositories.files import Files
 from storage.repositories.fires import Fires
 from storage.repositories.incidents import Incidents
 from storage.repositories.invites import Invites
@@ -22,6 +23,7 @@ from storage.repositories.org import OrgUnits
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import Identities, Memberships, People
 from storage.repositories.reports import Reports
+from storage.repositories.stats import Stats
 from storage.repositories.usage import Usage
 
 # How long a write transaction waits for another process's write lock on SQLite.
@@ -71,6 +73,8 @@ class UnitOfWork:
         self.links = Links(s)
         self.incidents = Incidents(s)
         self.obligations = Obligations(s)
+        self.files = Files(s)
+        self.stats = Stats(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

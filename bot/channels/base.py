@@ -41,6 +41,27 @@ class Option:
 
 
 @dataclass(frozen=True)
+class OutboundFile:
+    """A file that goes with a message (a chart as a photo, an export as a document).
+
+    The bytes live in the database (``stored_file``) so the outbox row stays small; the
+    delivery worker loads them just before the send.
+    """
+
+    file_id: int
+    kind: Literal["photo", "document"]
+    name: str
+    data: bytes | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"id": self.file_id, "kind": self.kind, "name": self.name}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> OutboundFile:
+        return cls(int(data["id"]), data["kind"], str(data["name"]))
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """What to show, before channel layout: Telegram draws buttons, text channels number."""
 
@@ -62,9 +83,12 @@ class OutboundMessage:
     # ("TN 12"); text channels show ``code_hint`` instead, which spells the codes out.
     codes: tuple[Option, ...] = ()
     code_hint: str | None = None
+    # Channels that cannot send files (Zalo) send the text alone.
+    file: OutboundFile | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        extra = {"file": self.file.to_payload()} if self.file is not None else {}
+        return {**extra,
             "text": self.text,
             "choices": [[o.key, o.label] for o in self.choices],
             "version": self.version,
@@ -92,13 +116,14 @@ class OutboundMessage:
             owner=data.get("owner"),
             codes=tuple(Option(k, v) for k, v in data.get("codes", [])),
             code_hint=data.get("code_hint"),
+            file=OutboundFile.from_payload(data["file"]) if data.get("file") else None,
         )
 
     @property
     def plain(self) -> bool:
         """Nothing to press or answer: it can be merged into the message that follows."""
         return (not self.choices and not self.actions and not self.number_hint
-                and not self.codes)
+                and not self.codes and self.file is None)
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Incident, IncidentEvent, OrgUnit, Report
+from storage.repositories.org import in_subtrees
 
 OPEN_STATES = ("open", "reopened")
 ACTIVE_STATES = ("open", "reopened", "acknowledged")
@@ -108,7 +109,7 @@ class Incidents:
             return [], 0
         where = (
             Incident.state.in_(ACTIVE_STATES),
-            or_(*(OrgUnit.path.like(f"{p}%") for p in paths)),
+            in_subtrees(paths),
         )
         base = select(Incident, OrgUnit).join(OrgUnit, OrgUnit.id == Incident.unit_id)
         rows = (await self.s.execute(

@@ -18,16 +18,13 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
-    exists,
     func,
     literal,
     not_,
-    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.dialect import json_builders, upsert
 from storage.models import (
@@ -38,6 +35,7 @@ from storage.models import (
     PeriodObligation,
     Person,
 )
+from storage.repositories.org import grassroots, in_subtrees
 from storage.repositories.outbox import PRIORITY
 from storage.repositories.people import first_reachable_account
 
@@ -78,12 +76,6 @@ def _text(value: str) -> Any:
     return cast(literal(value), Text)  # typed, so PostgreSQL's json builders accept it
 
 
-def _leaf() -> ColumnElement[bool]:
-    """Units with no unit below them: the grassroots unions that owe periodic reports."""
-    child = aliased(OrgUnit)
-    return not_(exists().where(child.parent_id == OrgUnit.id))
-
-
 class Obligations:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -94,7 +86,7 @@ class Obligations:
     ) -> int:
         """Add the row of every grassroots unit (under the path ``under``, outside the
         ``excluding`` paths) that has none for this period yet; returns how many were added."""
-        where: list[ColumnElement[bool]] = [_leaf(), *Scope("", under, tuple(excluding)).where()]
+        where = [grassroots(), *Scope("", under, tuple(excluding)).where()]
         rows = select(
             OrgUnit.id, literal(kind), literal(period), literal(form_id), literal(due_on),
             literal("pending"), literal(now, PeriodObligation.created_at.type),
@@ -193,7 +185,7 @@ class Obligations:
             .order_by(PeriodObligation.due_on, OrgUnit.path, PeriodObligation.kind)
         )
         if paths is not None:
-            stmt = stmt.where(or_(*(OrgUnit.path.like(f"{p}%") for p in paths)) if paths
+            stmt = stmt.where(in_subtrees(paths) if paths
                               else literal(False))
         if kind is not None:
             stmt = stmt.where(PeriodObligation.kind == kind)
@@ -209,7 +201,7 @@ class Obligations:
         return int(await self.s.scalar(
             select(func.count()).select_from(PeriodObligation)
             .join(OrgUnit, OrgUnit.id == PeriodObligation.unit_id)
-            .where(*_LISTED, or_(*(OrgUnit.path.like(f"{p}%") for p in paths)))
+            .where(*_LISTED, in_subtrees(paths))
         ) or 0)
 
     async def listed_in(self, kind: str, period: str, scope: Scope
@@ -267,5 +259,5 @@ class Obligations:
             .group_by(PeriodObligation.status)
         )
         if paths:
-            stmt = stmt.where(or_(*(OrgUnit.path.like(f"{p}%") for p in paths)))
+            stmt = stmt.where(in_subtrees(paths))
         return {status: int(n) for status, n in (await self.s.execute(stmt)).all()}

@@ -6,10 +6,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import OrgUnit
+
+
+def grassroots() -> ColumnElement[bool]:
+    """Units with no unit below them: the grassroots unions (CĐCS) that file reports."""
+    child = aliased(OrgUnit)
+    return not_(exists().where(child.parent_id == OrgUnit.id))
+
+
+def in_subtrees(paths: Sequence[str]) -> ColumnElement[bool]:
+    """Units under any of these materialised paths (each unit's own path included)."""
+    return or_(*(OrgUnit.path.like(f"{p}%") for p in paths))
 
 
 @dataclass(frozen=True)

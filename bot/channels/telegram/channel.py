@@ -24,11 +24,12 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
 )
-from aiogram.types import BotCommand, CallbackQuery, Message, Update
+from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
 
 from bot.channels.base import (
     SENT,
     InboundSink,
+    OutboundFile,
     OutboundMessage,
     SendResult,
     split_lines,
@@ -45,6 +46,7 @@ ALLOWED_UPDATES = ("message", "callback_query")
 # Later parts of a long message are retried in place on a 429, at most this often, so the
 # parts already delivered are not sent twice.
 PART_RETRIES = 3
+MAX_CAPTION = 1024
 
 
 def make_bot(token: str, api_base: str, timeout: float = 60.0) -> Bot:
@@ -128,17 +130,28 @@ class TelegramChannel:
     # -- outbound -----------------------------------------------------------------------
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
         text, markup = layout(message)
-        parts = split_lines(text, MAX_TEXT)
+        parts: list[tuple[str | OutboundFile, object]] = []
+        if message.file is not None and message.file.data is not None:
+            # A short text rides as the file's caption: one message instead of two.
+            caption = len(text) <= MAX_CAPTION and markup is None
+            parts.append((message.file, text if caption else None))
+            if caption:
+                text = ""
+        if text:
+            lines = split_lines(text, MAX_TEXT)
+            parts += [(line, markup if i == len(lines) - 1 else None)
+                      for i, line in enumerate(lines)]
+        if not parts:
+            return SENT
         try:
-            await self._send_part(address, parts[0], markup if len(parts) == 1 else None)
+            await self._send_part(address, *parts[0])
         except TelegramAPIError as exc:
             return _result(exc)
-        for i, part in enumerate(parts[1:], 2):
-            last = i == len(parts)
+        for part, extra in parts[1:]:
             for attempt in range(PART_RETRIES + 1):
                 await self.limits.acquire(address)
                 try:
-                    await self._send_part(address, part, markup if last else None)
+                    await self._send_part(address, part, extra)
                     break
                 except TelegramRetryAfter as exc:
                     if attempt == PART_RETRIES:
@@ -148,9 +161,19 @@ class TelegramChannel:
                     return _result(exc)
         return SENT
 
-    async def _send_part(self, address: str, text: str, markup: object) -> None:
-        await self.bot.send_message(chat_id=int(address), text=text,
-                                    reply_markup=markup)  # type: ignore[arg-type]
+    async def _send_part(self, address: str, part: str | OutboundFile, extra: object) -> None:
+        """A text with its keyboard (``extra``), or a file with its caption."""
+        if isinstance(part, str):
+            await self.bot.send_message(chat_id=int(address), text=part,
+                                        reply_markup=extra)  # type: ignore[arg-type]
+            return
+        upload = BufferedInputFile(part.data or b"", filename=part.name)
+        caption = extra if isinstance(extra, str) else None
+        if part.kind == "photo":
+            await self.bot.send_photo(chat_id=int(address), photo=upload, caption=caption)
+        else:
+            await self.bot.send_document(chat_id=int(address), document=upload,
+                                         caption=caption)
 
     # -- set-up -------------------------------------------------------------------------
     async def publish_menu(self) -> None:
