@@ -38,6 +38,8 @@ from handlers.dispatch import Dispatcher
 from handlers.drafts import DraftTimers
 from handlers.enrolment import BotScope, Enrolment
 from handlers.escalation import STEP, UNRESOLVED, Escalation
+from handlers.export import BUILD as EXPORT_BUILD
+from handlers.export import ExportDesk
 from handlers.fallback import Fallback
 from handlers.figures_text import FiguresText
 from handlers.history import History
@@ -53,6 +55,7 @@ from handlers.render import Renderer
 from handlers.reply_codes import ReplyCodeGrammar
 from handlers.reports import ReportFlow
 from handlers.stats_desk import StatsDesk
+from handlers.workbook import WorkbookWriter
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
@@ -104,6 +107,7 @@ class App:
     escalation: Escalation | None = None
     calendar: CalendarPlanner | None = None
     digest: WeeklyDigest | None = None
+    workbook: WorkbookWriter | None = None
     # Set while the service runs (bot.service.serve).
     scheduler: BotScheduler | None = None
 
@@ -187,6 +191,10 @@ def build_app(
                         policy.digest.enrolment_target)
     dispatcher.command_handlers["stats"] = StatsDesk(policy.digest, words).show
     digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language)
+    workbook = WorkbookWriter(catalog.forms, texts, translator, tz, settings.default_language)
+    exports = ExportDesk(workbook, dispatcher.ask_choice, translator, settings.default_language)
+    dispatcher.arg_commands["export"] = exports.command
+    dispatcher.questions.update(exports.questions)
     dispatcher.questions.update(periodic.questions)
     dispatcher.answer_in_draft.add("nil")
     channel_map: dict[str, Channel] = dict(channels or {})
@@ -206,7 +214,8 @@ def build_app(
         {"draft.nudge": timers.nudge, "draft.expire": timers.expire,
          STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved,
          PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step,
-         DIGEST_WEEK: digest.on_week, DIGEST_SEND: digest.on_send},
+         DIGEST_WEEK: digest.on_week, DIGEST_SEND: digest.on_send,
+         EXPORT_BUILD: exports.on_build},
         on_commit=delivery.wake,
     )
     http = HttpServer(settings.http.host, settings.http.port)
@@ -265,6 +274,7 @@ def build_app(
         escalation=escalation,
         calendar=calendar,
         digest=digest,
+        workbook=workbook,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
 
 from bot.app import App, build_app
@@ -27,6 +28,8 @@ from bot.policy import PolicyError
 from bot.service import serve
 from handlers.demo import DEMO_CHAIR, seed_demo
 from handlers.enrolment import InviteError, create_invite
+from handlers.export import audit_export
+from handlers.export_period import parse_period
 from handlers.org_import import import_units, read_table
 from storage.migrate import is_up_to_date, upgrade
 
@@ -203,6 +206,46 @@ def invite_create(
         else:
             _say(Msg("invite.created", code=invite.code, unit=invite.unit, role=invite.role,
                      uses=invite.max_uses, expires=expires, link=link or "-"))
+        return 0
+
+    code = _with_app(body)
+    if code:
+        raise typer.Exit(code)
+
+
+@cli.command("export")
+def export_command(
+    period: str = typer.Option(..., "--period", help="2026-10 (month), 2026-Q4 or 2026"),
+    unit: str = typer.Option(..., "--unit", help="Unit code: its whole subtree is exported"),
+    out: Path = typer.Option(..., "--out", help="The .xlsx file to write"),
+) -> None:
+    """Export a subtree's reports, hot spots and reporting ledger for a period to Excel."""
+
+    async def body(app: App) -> int:
+        wanted = parse_period(period)
+        if wanted is None:
+            _say(Msg("cli.export.bad_period", text=period), err=True)
+            return 2
+        assert app.workbook is not None
+        partial = out.with_name(out.name + ".part")
+        async with app.uows() as uow:
+            top = await uow.units.by_code(unit.strip().upper())
+            if top is None:
+                _say(Msg("cli.export.no_unit", code=unit), err=True)
+                return 2
+            columns = (TextColumn(_translator().text(None, "cli.export.progress")), BarColumn(),
+                       MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=Console(stderr=True)) as bar:
+                task = bar.add_task("export", total=None)
+                summary = await app.workbook.write(
+                    uow, top, wanted, partial,
+                    progress=lambda n: bar.advance(task, n),
+                    on_total=lambda n: bar.update(task, total=n))
+            await audit_export(uow, summary, app.clock.now(), via="cli", label="cli")
+            await uow.commit()
+        partial.replace(out)  # a failed export never leaves half a file under the name
+        _say(Msg("cli.export.done", path=str(out), reports=summary.reports,
+                 incidents=summary.sheets["incidents"], ledger=summary.sheets["ledger"]))
         return 0
 
     code = _with_app(body)

@@ -27,6 +27,8 @@ RAPID_FORM = "bao_cao_nhanh"
 # A use case's answer to a free-text question it asked (an incident note...).
 TextAnswer = Callable[[Turn, dict[str, Any], InboundEvent], Awaitable[None]]
 CommandHandler = Callable[[Turn], Awaitable[None]]
+# A command that reads what follows it ("/xuat 2026-10").
+ArgCommandHandler = Callable[[Turn, str | None], Awaitable[None]]
 
 
 class HostQuestion(Protocol):
@@ -58,6 +60,7 @@ class Dispatcher:
         # the commands they answer (/diemnong) and the free-text questions they ask.
         self.reply_actions: dict[str, ReplyAction] = dict(reply_actions or {})
         self.command_handlers: dict[str, CommandHandler] = {}
+        self.arg_commands: dict[str, ArgCommandHandler] = {}
         self.text_answers: dict[str, TextAnswer] = {}
         self.questions: dict[str, HostQuestion] = {}
         # Commands a draft takes as a typed answer instead ("không có gì mới" is also a
@@ -165,8 +168,11 @@ class Dispatcher:
             await self.history.show(turn)
             if session is not None:
                 await self.flow.resume(turn, session)
-        elif cmd.name in self.command_handlers:
-            await self.command_handlers[cmd.name](turn)
+        elif cmd.name in self.command_handlers or cmd.name in self.arg_commands:
+            if cmd.name in self.arg_commands:
+                await self.arg_commands[cmd.name](turn, cmd.arg)
+            else:
+                await self.command_handlers[cmd.name](turn)
             if session is not None:
                 await self.flow.resume(turn, session)
         elif cmd.name == "cancel":

@@ -13,6 +13,7 @@ from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
 from storage.repositories.events import ProcessedEvents
+from storage.repositories.exports import Exports
 from storage.repositories.files import Files
 from storage.repositories.fires import Fires
 from storage.repositories.incidents import Incidents
@@ -74,6 +75,7 @@ class UnitOfWork:
         self.incidents = Incidents(s)
         self.obligations = Obligations(s)
         self.files = Files(s)
+        self.exports = Exports(s)
         self.stats = Stats(s)
         return self
 

@@ -6,6 +6,7 @@ argument. The words themselves are data (bot/forms/commands.yaml).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,11 +22,13 @@ class ParsedCommand:
 
 class CommandVocabulary:
     def __init__(
-        self, words: Mapping[str, Iterable[str]], with_arg: Iterable[str] = ()
+        self, words: Mapping[str, Iterable[str]], with_arg: Mapping[str, str] | None = None
     ) -> None:
-        # Commands whose argument may follow without a slash ("lienket K7M2Q9"): people on
-        # Zalo, which has no command menu, type them as words.
-        self._with_arg = frozenset(with_arg)
+        # Commands whose argument may follow without a slash ("lienket K7M2Q9", "xuat
+        # 2026-10"): people on Zalo, which has no command menu, type them as words. Without a
+        # slash the argument must match the command's pattern (on folded text), so a sentence
+        # that merely starts with a command word ("xuất hiện ...") stays a sentence.
+        self._with_arg = {name: re.compile(p) for name, p in (with_arg or {}).items()}
         self._by_phrase: dict[str, str] = {}
         self._by_compact: dict[str, str] = {}
         for name, aliases in words.items():
@@ -48,10 +51,13 @@ class CommandVocabulary:
         name = self._by_phrase.get(fold(raw))
         if name:
             return ParsedCommand(name, None, False)
-        head, _, last = raw.rpartition(" ")
-        name = self._by_phrase.get(fold(head)) if head else None
-        if name in self._with_arg and last:
-            return ParsedCommand(name, last, False)
+        words = raw.split()
+        for cut in range(len(words) - 1, 0, -1):
+            name = self._by_phrase.get(fold(" ".join(words[:cut])))
+            pattern = self._with_arg.get(name) if name else None
+            arg = " ".join(words[cut:])
+            if name and pattern is not None and pattern.fullmatch(fold(arg)):
+                return ParsedCommand(name, arg, False)
         return None
 
     def is_unknown_slash(self, text: str) -> bool:

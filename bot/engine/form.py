@@ -66,6 +66,12 @@ class Question:
     def has_choices(self) -> bool:
         return self.type in ("choice", "multi_choice", "yes_no")
 
+    @property
+    def free_text(self) -> bool:
+        """Typed words that may name workers: they go only to the unit's direct upper level
+        (privacy by level), never to levels further up, digests or their exports."""
+        return self.type == "text"
+
 
 @dataclass(frozen=True)
 class Form:
