@@ -83,25 +83,31 @@ class Notifier:
     def severity(self, lang: str, severity: str) -> str:
         return self.tr.text(lang, f"severity.{severity}")
 
-    def card(self, lang: str, report: Report) -> str:
-        """The report's answers as the alert shows them."""
+    def card(self, lang: str, report: Report, *, direct: bool) -> str:
+        """The report's answers as the alert shows them. Free text, which may name workers,
+        is shown only to the unit's direct upper level (``direct``); levels further up read
+        that it is withheld and can ask the level below."""
         form = self.forms.get(report.form_id)
         if form is None:
             return ""
         lines = []
         for q in form.questions:
             if q.key in report.answers:
-                value = self.renderer.value(lang, q, report.answers[q.key])
+                if q.free_text and report.answers[q.key] and not direct:
+                    value = self.tr.text(lang, "incident.withheld")
+                else:
+                    value = self.renderer.value(lang, q, report.answers[q.key])
                 lines.append(f"• {q.text(lang).rstrip('?: ')}: {value}")
         return "\n".join(lines)
 
     def alert(self, lang: str, incident: Incident, report: Report, unit: OrgUnit,
-              lines: Sequence[Msg]) -> OutboundMessage:
+              lines: Sequence[Msg], *, direct: bool) -> OutboundMessage:
         t = self.tr.render
         head = t(lang, Msg("incident.alert", severity=self.severity(lang, incident.severity),
                            number=incident.id, unit=unit.name, ref=report.ref,
                            time=self.local(report.submitted_at)))
-        text = "\n".join([head, *(t(lang, m) for m in lines), self.card(lang, report)])
+        text = "\n".join([head, *(t(lang, m) for m in lines),
+                          self.card(lang, report, direct=direct)])
         return self.with_actions(lang, text, incident)
 
     def with_actions(self, lang: str, text: str, incident: Incident) -> OutboundMessage:

@@ -171,6 +171,13 @@ async def test_no_acknowledgement_in_thirty_minutes_brings_in_the_province_until
     assert [(o.key) for o in up.codes] == ["TN 1", "GC 1", "GQ 1"]
     again = alerts(channel, "canbo")
     assert len(again) == 2 and "🔁 Nhắc lần 2: chưa ai tiếp nhận sau 30 phút." in again[1].text
+    # Privacy by level: the district (direct upper level) reads the chair's own words, the
+    # province reads the figures and that the words are withheld.
+    assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in again[1].text
+    assert "• Đề xuất, kiến nghị: Đề nghị LĐLĐ huyện vào cuộc" in again[1].text
+    assert "• Mô tả ngắn sự việc: (chỉ cấp trên trực tiếp được xem)" in up.text
+    assert "• Đề xuất, kiến nghị: (chỉ cấp trên trực tiếp được xem)" in up.text
+    assert "nợ lương hai tháng" not in up.text and "• Số người lao động liên quan: 150" in up.text
 
     # The province acknowledges: everyone concerned hears who did.
     channel.clear()
