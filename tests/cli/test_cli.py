@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +145,43 @@ def test_readme_run_command_starts_the_console_bot(tmp_path: Path) -> None:
     assert "Đã tạo tỉnh mẫu" in result.stdout
     assert "Câu 1. Lĩnh vực phát sinh?" in result.stdout
     assert "Đã huỷ báo cáo" in result.stdout
+
+
+def test_export_writes_the_subtrees_month_to_excel_with_an_audit_row(db: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    assert tinhhinh(db, "demo", stdin="").returncode == 0
+    report = ["/baocao", "2", "binh thuong", "5", "Công nhân hỏi về tiền thưởng cuối năm", "1",
+              "xong", "gửi"]
+    filed = tinhhinh(db, "chat", "--as", "demo", stdin="\n".join(report) + "\n")
+    assert "BC-" in filed.stdout
+    month = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    out = db.parent / "huyen.xlsx"
+    result = tinhhinh(db, "export", "--period", month, "--unit", "DEMO_HUYEN", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        f"Đã ghi {out}: 1 báo cáo, 0 điểm nóng, 0 dòng tình hình nộp.")
+    assert "Đang xuất" in result.stderr and "1/1" in result.stderr  # the progress bar
+    book = load_workbook(out)
+    rapid = list(book["Báo cáo nhanh"].iter_rows(values_only=True))
+    assert len(rapid) == 2 and rapid[1][1] == "DEMO_CS1" and rapid[1][5] == "Tiền thưởng, phúc lợi"
+    # Exported at the province: CĐCS 1's own words are for its district only.
+    province = db.parent / "tinh.xlsx"
+    assert tinhhinh(db, "export", "--period", month, "--unit", "demo_tinh", "--out",
+                    str(province)).returncode == 0
+    row = list(load_workbook(province)["Báo cáo nhanh"].iter_rows(values_only=True))[1]
+    assert row[11] == "(chỉ cấp trên trực tiếp được xem)"
+    with sqlite3.connect(db) as conn:
+        audits = conn.execute("SELECT subject, details FROM audit_log WHERE action = 'export' "
+                              "ORDER BY id").fetchall()
+    assert [(s, json.loads(d)["via"], json.loads(d)["period"]) for s, d in audits] == [
+        ("unit:DEMO_HUYEN", "cli", month), ("unit:DEMO_TINH", "cli", month)]
+
+    bad = tinhhinh(db, "export", "--period", "2026-13", "--unit", "DEMO_HUYEN", "--out",
+                   str(out))
+    assert bad.returncode == 2 and "Kỳ «2026-13» không hợp lệ" in bad.stderr
+    missing = tinhhinh(db, "export", "--period", month, "--unit", "NOPE", "--out", str(out))
+    assert missing.returncode == 2 and "Không có đơn vị mã NOPE." in missing.stderr

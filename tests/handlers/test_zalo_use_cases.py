@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.forms import load_catalog
 from handlers.reply_codes import ReplyCode, ReplyCodeGrammar
 from handlers.turn import Turn
-from storage.models import AuditLog, ChannelIdentity, Membership, Person
+from storage.models import AuditLog, ChannelIdentity, Fire, Membership, Person
 from tests.conftest import RecordingChannel
 from tests.helpers import invite, seed
 
@@ -188,3 +188,32 @@ async def test_linking_joins_two_accounts_into_one_person_with_their_roles(
     # A used code cannot be used again.
     await say(app, "zalo.kcn", "k8", f"lienket {code}")
     assert "không đúng hoặc đã dùng" in ch["zalo.kcn"].texts("k8")[-1]
+
+
+async def test_an_export_asked_on_zalo_goes_to_linked_telegram_or_says_how_to_get_it(
+    multi: tuple[App, dict[str, RecordingChannel]], clock: ManualClock,
+) -> None:
+    app, ch = multi
+    await say(app, "zalo", "z20", await invite(app, "DEMO_HUYEN", role="official"))
+    await say(app, "zalo", "z20", "xuat 2026-11")
+    assert ch["zalo"].texts("z20")[-1] == (
+        "Zalo không gửi được tệp Excel. Để nhận Tháng 11/2026:\n"
+        "1. Liên kết tài khoản Telegram: gõ /lienket rồi làm theo hướng dẫn, sau đó gõ /xuat "
+        "2026-11 trên Telegram; hoặc\n"
+        "2. Nhờ quản trị viên chạy lệnh: tinhhinh export --period 2026-11 --unit DEMO_HUYEN "
+        "--out DEMO_HUYEN-2026-11.xlsx")
+    assert await count(app, Fire, kind="export.build") == 0
+
+    await say(app, "zalo", "z20", "lienket")
+    code = ch["zalo"].texts("z20")[-1].split(": ")[1][:6]
+    await say(app, "telegram", "9020", f"lienket {code}")
+    await say(app, "zalo", "z20", "xuat thang 11/2026")
+    assert ch["zalo"].texts("z20")[-1] == (
+        "⏳ Đang tạo tệp Excel Tháng 11/2026 của Liên đoàn Lao động huyện Bắc Hà (demo). Zalo "
+        "không gửi được tệp nên bot sẽ gửi qua Telegram của bạn.")
+    await app.fires.run_once()
+    await app.delivery.drain()
+    [sent] = [m for a, m in ch["telegram"].sent if a == "9020" and m.file is not None]
+    assert sent.file is not None and sent.file.name == "tinhhinh-DEMO_HUYEN-2026-11.xlsx"
+    assert sent.file.data is not None and sent.file.data[:2] == b"PK"  # a zip: an .xlsx
+    assert not [m for _, m in ch["zalo"].sent if m.file is not None]
