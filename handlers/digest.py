@@ -69,7 +69,9 @@ class WeeklyDigest:
         self.default_language = default_language
 
     async def on_week(self, uow: UnitOfWork, fire: Fire, now: datetime) -> None:
-        day = fire.payload["day"]
+        # After more than a week down, the digest covers the latest week, not a stale one.
+        latest = next_run(self.rule, self.tz, now + timedelta(seconds=1)) - timedelta(days=7)
+        day = max(fire.payload["day"], latest.astimezone(self.tz).date().isoformat())
         officials = await uow.memberships.officials_with_units()
         await uow.fires.ensure_many(
             [(SEND, f"digest:{day}:{person.id}:{unit.id}", now,

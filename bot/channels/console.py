@@ -30,9 +30,8 @@ class ConsoleChannel:
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
         # Messages to other console identities (officials, say) are marked with their address.
         header = "" if self.me in (None, address) else f"[-> {address}]\n"
-        # A terminal cannot show a file: its name and size stand for it.
-        attached = (f"\n📎 {message.file.name} ({len(message.file.data or b'') // 1024 + 1} KB)"
-                    if message.file is not None else "")
+        # A terminal cannot show a file: its name stands for it.
+        attached = f"\n📎 {message.file.name}" if message.file is not None else ""
         self.out.write(header + render_text(message) + attached + "\n\n")
         self.out.flush()
         return SENT

@@ -80,8 +80,8 @@ async def run_transcript(
     return out.getvalue(), stored
 
 
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
+def check_golden(name: str, actual: str, folder: Path = GOLDEN) -> None:
+    path = folder / name
     if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"golden file {name} is missing in CI")
