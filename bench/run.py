@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench import calendar, delivery, service, steps
+from bench import calendar, delivery, figures, service, steps
 from bot.service import freeze_startup_heap
 
 PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
@@ -156,10 +156,55 @@ def print_calendar(console: Console, results: list[calendar.CalendarFigures]) ->
     console.print(table)
 
 
+async def digest_table(quick: bool) -> list[figures.DigestFigures]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            async with database(kind, Path(tmp)) as url:
+                results.append(await figures.run_digest(url, kind,
+                                                        100_000 if quick else 1_000_000))
+    return results
+
+
+def print_digest(console: Console, results: list[figures.DigestFigures]) -> None:
+    table = Table(title="Weekly digest of the province official (1,000 CĐCS); medians of "
+                        f"{figures.RUNS} runs (target <= 2 s PostgreSQL, <= 5 s SQLite)")
+    for column in ("db", "units", "reports", "incidents", "figures s", "digest s",
+                   "district figures s", "seed s"):
+        table.add_column(column, justify="left" if column == "db" else "right")
+    for r in results:
+        table.add_row(r.database, f"{r.units:,}", f"{r.reports:,}", f"{r.incidents:,}",
+                      f"{r.figures_s:.2f}", f"{r.digest_s:.2f}", f"{r.district_s:.3f}",
+                      f"{r.seed_s:.1f}")
+    console.print(table)
+
+
+async def export_table(quick: bool) -> list[figures.ExportFigures]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            async with database(kind, Path(tmp)) as url:
+                results.append(await figures.run_export(url, kind,
+                                                        20_000 if quick else 100_000))
+    return results
+
+
+def print_export(console: Console, results: list[figures.ExportFigures]) -> None:
+    table = Table(title="`tinhhinh export` of a month for the province, in its own process "
+                        "(target <= 30 s, <= 300 MB peak RSS)")
+    for column in ("db", "reports", "seconds", "peak RSS MB", "file MB"):
+        table.add_column(column, justify="left" if column == "db" else "right")
+    for r in results:
+        table.add_row(r.database, f"{r.reports:,}", f"{r.seconds:.1f}", f"{r.peak_rss_mb:.0f}",
+                      f"{r.size_mb:.1f}")
+    console.print(table)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
-    parser.add_argument("--only", choices=["steps", "delivery", "service", "calendar"],
+    parser.add_argument("--only", choices=["steps", "delivery", "service", "calendar",
+                                           "digest", "export"],
                         default=None)
     args = parser.parse_args()
     # The service freezes its start-up heap once ready (bot/service.py); this process does the
@@ -177,6 +222,10 @@ async def main() -> None:
         print_service(console, await service_table(args.quick))
     if args.only in (None, "calendar"):
         print_calendar(console, await calendar_table(args.quick))
+    if args.only in (None, "digest"):
+        print_digest(console, await digest_table(args.quick))
+    if args.only in (None, "export"):
+        print_export(console, await export_table(args.quick))
 
 
 if __name__ == "__main__":
