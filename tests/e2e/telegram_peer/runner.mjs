@@ -400,7 +400,10 @@ const front = http.createServer(async (req, res) => {
     const match = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     if (match) {
       const [, token, method] = match;
-      const call = { method, token, chat_id: p.chat_id ?? null, text: p.text ?? null, t: now(), status: 200 };
+      // aiogram uploads a file as its own multipart part, named by "attach://<part>".
+      let upload = p.photo ?? p.document;
+      if (typeof upload === 'string' && upload.startsWith('attach://')) upload = p[upload.slice(9)];
+      const call = { method, token, chat_id: p.chat_id ?? null, text: p.text ?? null, caption: p.caption ?? null, file: typeof upload === 'object' ? upload : null, t: now(), status: 200 };
       state.calls.push(call);
       const fault = takeFault(token, method, p.chat_id);
       if (fault?.raw) {
