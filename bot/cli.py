@@ -229,7 +229,8 @@ def export_command(
         assert app.workbook is not None
         partial = out.with_name(out.name + ".part")
         async with app.uows() as uow:
-            top = await uow.units.by_code(unit.strip().upper())
+            top = (await uow.units.by_code(unit.strip())
+                   or await uow.units.by_code(unit.strip().upper()))
             if top is None:
                 _say(Msg("cli.export.no_unit", code=unit), err=True)
                 return 2

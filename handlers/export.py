@@ -80,7 +80,8 @@ class ExportDesk:
             # "2026-10 DEMO_KCN" or "DEMO_KCN": a unit of the subtree, named by its code.
             head, _, code = arg.strip().rpartition(" ")
             period = parse_period(head) if head else None
-            unit = await turn.uow.units.by_code(code.upper())
+            unit = (await turn.uow.units.by_code(code)
+                    or await turn.uow.units.by_code(code.upper()))
             if unit is None or (head and period is None):
                 await turn.say(Msg("export.bad_period", text=arg))
                 return
