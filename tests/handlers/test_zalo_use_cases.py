@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -217,3 +218,24 @@ async def test_an_export_asked_on_zalo_goes_to_linked_telegram_or_says_how_to_ge
     assert sent.file is not None and sent.file.name == "tinhhinh-DEMO_HUYEN-2026-11.xlsx"
     assert sent.file.data is not None and sent.file.data[:2] == b"PK"  # a zip: an .xlsx
     assert not [m for _, m in ch["zalo"].sent if m.file is not None]
+
+
+async def test_a_zalo_official_gets_the_digest_as_text_without_the_chart(
+    multi: tuple[App, dict[str, RecordingChannel]], clock: ManualClock,
+) -> None:
+    app, ch = multi
+    await say(app, "zalo", "z30", await invite(app, "DEMO_HUYEN", role="official"))
+    await say(app, "telegram", "9031", await invite(app, "DEMO_CS1"))
+    for line in ("/baocao", "2", "binh thuong", "5", "Công nhân hỏi về tiền thưởng cuối năm",
+                 "1", "xong", "gửi"):
+        await say(app, "telegram", "9031", line)
+    monday = datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    clock.set(monday)
+    await app.start_timers()
+    for _ in range(2):
+        await app.fires.run_once()
+    await app.delivery.drain()
+    [digest] = [m for m in ch["zalo"].sent if m[1].text.startswith("📊 Bản tin tuần")]
+    assert digest[0] == "z30" and digest[1].file is None
+    assert "📝 Báo cáo mới: 1 (tuần trước: 0)" in digest[1].text
+    assert "Tiền thưởng, phúc lợi: 1" in digest[1].text
