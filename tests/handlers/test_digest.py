@@ -128,3 +128,23 @@ async def test_the_digest_gives_each_official_their_subtrees_week_with_a_chart_o
         assert len(await digest_rows(again)) == len(before) + 3
     finally:
         await again.close()
+
+
+def test_the_digest_day_and_time_come_from_the_policy() -> None:
+    from datetime import time
+    from zoneinfo import ZoneInfo
+
+    from bot.policy import DigestRule
+    from handlers.digest import next_run, week_bounds
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    friday = DigestRule(weekday=4, at=time(16, 30), chart_weeks=4, open_incident_hours=24,
+                        enrolment_target=90)
+    # From a Wednesday: this Friday; at the very minute: now; a minute later: next week.
+    assert next_run(friday, tz, local(2026, 11, 18, 9, 0)) == local(2026, 11, 20, 16, 30)
+    assert next_run(friday, tz, local(2026, 11, 20, 16, 30)) == local(2026, 11, 20, 16, 30)
+    assert next_run(friday, tz, local(2026, 11, 20, 16, 31)) == local(2026, 11, 27, 16, 30)
+    # Four weekly windows ending at the digest day's local midnight.
+    bounds = week_bounds(local(2026, 11, 20, 16, 30).date(), tz, 4)
+    assert [f"{b.astimezone(tz):%d/%m %H:%M}" for b in bounds] == [
+        "23/10 00:00", "30/10 00:00", "06/11 00:00", "13/11 00:00", "20/11 00:00"]
