@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -98,9 +97,8 @@ class WeeklyDigest:
         file = None
         if not figures.quiet and identity.channel in PHOTO_CHANNELS:
             png = await asyncio.to_thread(self.chart, lang, figures)
-            file_id = await uow.files.add(f"ban-tin-{day.isoformat()}.png", "image/png", png,
-                                          now)
-            file = OutboundFile(file_id, "photo", f"ban-tin-{day.isoformat()}.png")
+            name = f"ban-tin-{day.isoformat()}.png"
+            file = OutboundFile(await uow.files.add(name, "image/png", png, now), "photo", name)
         await uow.outbox.enqueue(
             identity_id=identity.id, channel=identity.channel, address=identity.address,
             payload=OutboundMessage(text, file=file).to_payload(), now=now, kind="digest",
@@ -133,8 +131,7 @@ class WeeklyDigest:
         person = await uow.people.get(person_id)
         unit = next((u for m, u in await uow.memberships.of_person(person_id)
                      if u.id == unit_id and m.role in OFFICIAL_ROLES), None)
-        accounts: Sequence[ChannelIdentity] = [
-            i for i in await uow.identities.for_person(person_id) if i.unreachable_at is None]
-        if person is None or unit is None or not accounts:
+        account = await uow.identities.first_reachable(person_id)
+        if person is None or unit is None or account is None:
             return None
-        return person, unit, accounts[0]
+        return person, unit, account

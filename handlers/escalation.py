@@ -199,9 +199,8 @@ class Escalation:
     async def _recipient(uow: UnitOfWork, person_id: int) -> Recipient | None:
         """A person on their first account the messenger still delivers to."""
         person = await uow.people.get(person_id)
-        identities = [i for i in await uow.identities.for_person(person_id)
-                      if i.unreachable_at is None]
-        return Recipient(person, identities[0]) if person is not None and identities else None
+        account = await uow.identities.first_reachable(person_id)
+        return Recipient(person, account) if person is not None and account else None
 
     @staticmethod
     def _level_above(levels: list[Level], by: Recipient | None) -> Level | None:

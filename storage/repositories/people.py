@@ -116,6 +116,17 @@ class Identities:
             )
         ).all()
 
+    async def first_reachable(self, person_id: int) -> ChannelIdentity | None:
+        """The person's first account the messenger still delivers to (the one alerts,
+        reminders and digests go to)."""
+        return await self.s.scalar(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.person_id == person_id,
+                   ChannelIdentity.unreachable_at.is_(None))
+            .order_by(ChannelIdentity.id)
+            .limit(1)
+        )
+
     async def for_person(self, person_id: int) -> Sequence[ChannelIdentity]:
         return (
             await self.s.scalars(

@@ -62,7 +62,7 @@ class Stats:
         """Opened, acknowledged and resolved within [start, end); unresolved since before
         ``stale_before``."""
         units = select(OrgUnit.id).where(in_subtrees(paths))
-        old = and_(Incident.opened_at < stale_before)
+        old = Incident.opened_at < stale_before
         row = (await self.s.execute(
             select(
                 _count_if(_within(Incident.opened_at, start, end)),

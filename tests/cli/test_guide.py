@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from bot.app import App, build_app
 from bot.channels.base import OutboundMessage, SendResult
@@ -17,10 +16,10 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.console_chat import chat
 from tests.cli.test_golden import Lines, check_golden
+from tests.handlers.week import at, local
 from tests.helpers import seed
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE = "KM7X4QPA"
 PEOPLE = ("chu_tich", "canbo")
 
@@ -36,17 +35,6 @@ class Desks:
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
         return await self.consoles[address].send(address, message)
-
-
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=TZ)  # type: ignore[misc]
-
-
-async def at(app: App, clock: ManualClock, when: datetime) -> None:
-    clock.set(when)
-    for _ in range(2):
-        await app.fires.run_once()
-    await app.delivery.drain()
 
 
 async def part(app: App, desks: Desks, who: str, *lines: str) -> None:
