@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot/engine storage
+	$(BIN)/mypy bot handlers storage scheduler
 
 $(PEER_STAMP): $(PEER)/package-lock.json
 	npm ci --prefix $(PEER) --no-audit --no-fund

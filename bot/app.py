@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -12,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import logredact
 from bot.channels.base import Channel
 from bot.channels.zalo.channel import ZaloChannel
-from bot.channels.zalo.client import ZaloClient
+from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError
 from bot.channels.zalo.inbox import ZaloInbox
 from bot.channels.zalo.polling import ZaloPolling
 from bot.channels.zalo.webhook import ZaloWebhook
@@ -61,6 +63,8 @@ from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
 from storage.uow import UnitOfWorkFactory
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:  # aiogram takes seconds to import: only when Telegram is configured
     from aiogram import Bot
 
@@ -81,6 +85,33 @@ class ZaloBot:
     polling: ZaloPolling | None = None
     webhook: ZaloWebhook | None = None
     webhook_url: str | None = None
+    webhook_secret: str = field(default="", repr=False)
+    # What getMe said of the token at start-up: unchecked, ok, or refused with the code.
+    token_state: str = "unchecked"
+
+    async def set_webhook(self) -> None:
+        await self.client.set_webhook(self.webhook_url or "", self.webhook_secret)
+
+    async def check_token(self, retry_every: float = 30.0) -> None:
+        """getMe at start-up: a token Zalo refuses is reported at once (log, `tinhhinh
+        status`, /healthz) instead of showing up later as silence; a network failure is
+        retried until Zalo answers."""
+        while True:
+            try:
+                await self.client.get_me()
+                self.token_state = "ok"
+                return
+            except ZaloApiError as exc:
+                self.token_state = f"refused: {exc.code}"
+                log.error("Zalo bot '%s': the token was refused (%s %s); check "
+                          "TINHHINH_ZALO__TOKEN", self.settings.name, exc.code,
+                          exc.description[:100])
+                return
+            except ZaloNetworkError as exc:
+                self.token_state = "unreachable"
+                log.warning("Zalo bot '%s': getMe failed (%s); again in %.0fs",
+                            self.settings.name, exc, retry_every)
+                await asyncio.sleep(retry_every)
 
 
 @dataclass
@@ -168,7 +199,7 @@ def build_app(
         flow,
         Enrolment(settings.enrolment.wrong_codes_per_hour, scopes),
         History(engine, renderer, texts),
-        Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour),
+        Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour, codes),
         codes,
     )
     admins = AdminNotices(translator, settings.default_language)
@@ -245,7 +276,7 @@ def build_app(
     for bot_settings in zalo_bots:
         if bot_settings.channel in channel_map:
             continue  # replaced by the caller (tests)
-        zalo_bot = _zalo_bot(settings, bot_settings, inbound, admins, tz)
+        zalo_bot = _zalo_bot(settings, bot_settings, inbound, admins, tz, uows, clock)
         channel_map[bot_settings.channel] = zalo_bot.channel
         budgets[bot_settings.channel] = zalo_bot.quota
         if zalo_bot.webhook is not None:
@@ -280,7 +311,7 @@ def build_app(
 
 def _zalo_bot(
     settings: Settings, bot: ZaloBotSettings, inbound: InboundHandler, admins: AdminNotices,
-    tz: ZoneInfo,
+    tz: ZoneInfo, uows: UnitOfWorkFactory, clock: Clock,
 ) -> ZaloBot:
     zs = settings.zalo
     assert bot.token is not None
@@ -288,7 +319,7 @@ def _zalo_bot(
     limits = TokenBuckets(Rates(overall_per_second=zs.per_second,
                                 chat_interval=zs.chat_interval_seconds))
     channel = ZaloChannel(bot.channel, client, limits)
-    inbox = ZaloInbox(bot.channel, client, inbound, settings.media_dir,
+    inbox = ZaloInbox(bot.channel, client, inbound, uows, clock, settings.media_dir,
                       settings.attachments.max_bytes)
     quota = MonthlyQuota(bot.channel, bot.title or bot.name, bot.quota, tz, admins)
     zalo_bot = ZaloBot(bot, client, channel, inbox, quota)
@@ -296,6 +327,7 @@ def _zalo_bot(
         secret = bot.webhook_secret.get_secret_value() if bot.webhook_secret else ""
         zalo_bot.webhook = ZaloWebhook(inbox, secret)
         zalo_bot.webhook_url = f"{(zs.webhook_url or '').rstrip('/')}/{bot.name}"
+        zalo_bot.webhook_secret = secret
     else:
         zalo_bot.polling = ZaloPolling(client, inbox, timeout=zs.poll_timeout)
     return zalo_bot

@@ -68,6 +68,25 @@ class ZaloQuotaSettings(BaseModel):
     reserve: dict[str, float] = Field(default_factory=lambda: {
         "alert": 0.0, "reply": 0.02, "notice": 0.05, "reminder": 0.10, "digest": 0.20,
     })
+    # People with no role (strangers: anyone may write to a bot) use at most these shares of
+    # the month's users and messages, and get at most this many replies a day.
+    stranger_user_share: float = Field(default=0.1, gt=0, lt=1)
+    stranger_message_share: float = Field(default=0.05, gt=0, lt=1)
+    stranger_replies_per_day: int = Field(default=3, ge=0)
+    # Anyone's replies in an hour: a burst of lines costs at most this many messages.
+    replies_per_hour: int = Field(default=60, ge=1)
+    # After the messenger's 429 the bot pauses this long, doubling on each 429 in a row up
+    # to the cap, then probes with the next send.
+    pause_seconds: float = Field(default=300, gt=0)
+    pause_max_seconds: float = Field(default=3600, gt=0)
+
+    @property
+    def stranger_users(self) -> int:
+        return max(1, int(self.monthly_users * self.stranger_user_share))
+
+    @property
+    def stranger_messages(self) -> int:
+        return max(1, int(self.monthly_messages * self.stranger_message_share))
 
     @field_validator("reserve")
     @classmethod

@@ -1,7 +1,12 @@
 """The delivery worker: sends outbox rows after commit, paced, in order per chat, with retries.
 
 Rows are leased, not held under a transaction while a messenger answers, so a slow send never
-blocks the inbound path; a crash mid-send lets the lease lapse and the row is sent again.
+blocks the inbound path. Leases are short and the living worker renews them for every row it
+still holds, so a crashed worker's rows come back within seconds (one lease), not minutes; a
+chat with a row out on a live lease gets nothing else, so the rows taken back go first and a
+chat's messages keep their order across a crash. A row that was sent but could not be marked
+sent (the database went away at that moment) is marked again until the mark holds, never sent
+again by this worker; only a crash in that window can send it twice.
 
 Each chat gets a lane: its messages leave one at a time, in order, and a failure holds the
 rest of that chat's messages behind the failed one. Lanes of different chats run
@@ -14,15 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bot.channels.base import Channel, OutboundMessage, SendResult
 from bot.clock import Clock
-from bot.quota import Spend
+from bot.quota import Grant, Refusal, Spend
 from bot.ratelimit import Limits, NoLimits
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
@@ -36,15 +42,16 @@ RerouteHook = Callable[[UnitOfWork, int, datetime], Awaitable[bool]]
 
 
 class Budget(Protocol):
-    """A channel's monthly quota (bot.quota.MonthlyQuota)."""
+    """A channel's allowance (bot.quota.MonthlyQuota)."""
 
-    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> str | None: ...
+    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> Grant | Refusal: ...
 
-    async def give_back(self, uow: UnitOfWork, parts: int, now: datetime) -> None: ...
+    async def give_back(self, uow: UnitOfWork, grant: Grant, parts: int,
+                        now: datetime) -> None: ...
 
-    async def exhausted(self, uow: UnitOfWork, now: datetime) -> None: ...
+    async def refused(self, uow: UnitOfWork, now: datetime) -> datetime: ...
 
-    def resets_at(self, now: datetime) -> datetime: ...
+    async def went_through(self, uow: UnitOfWork, grant: Grant, now: datetime) -> None: ...
 
 Chat = tuple[str, str]
 
@@ -65,9 +72,16 @@ class RetryPolicy:
     # A 429 asking us to wait this long or less is waited out in the lane; longer, the row
     # goes back to the table with its time.
     max_inline_wait: float = 30.0
+    # How long a sent row's mark is retried while the database is unreachable.
+    record_for: float = 600.0
+    # 0..1; the delay is between half the exponential step and all of it.
+    jitter: Callable[[], float] = random.random
 
     def delay(self, attempt: int) -> timedelta:
-        return min(self.cap, self.base * (2 ** max(attempt - 1, 0)))
+        """Exponential and capped, with jitter: after an outage the retries of many rows
+        spread out instead of reaching the messenger together."""
+        ceiling: timedelta = min(self.cap, self.base * (2 ** max(attempt - 1, 0)))
+        return ceiling / 2 + ceiling / 2 * self.jitter()
 
 
 @dataclass(frozen=True)
@@ -75,7 +89,7 @@ class _Item:
     """A claimed row, detached from the session that claimed it."""
 
     id: int
-    identity_id: int
+    identity_id: int | None
     channel: str
     address: str
     kind: str
@@ -103,7 +117,7 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         batch: int = 100,
         per_chat: int = 5,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = timedelta(seconds=9),
         on_refused: RefusedHook | None = None,
         reroute: RerouteHook | None = None,
         budgets: Mapping[str, Budget] | None = None,
@@ -121,6 +135,9 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._lanes: dict[Chat, deque[_Item]] = {}
         self._tasks: dict[Chat, asyncio.Task[None]] = {}
+        # Rows this worker holds (in a lane, being sent, or sent and not yet marked): their
+        # leases are renewed, and a claim that returns one of them again is ignored.
+        self._held: set[int] = set()
         self._starved = False
 
     def wake(self) -> None:
@@ -148,6 +165,7 @@ class DeliveryWorker:
             await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
+        keeper = asyncio.create_task(self._keep_leases())
         try:
             while True:
                 self._wake.clear()
@@ -155,17 +173,50 @@ class DeliveryWorker:
                     await self._claim()
                 except Exception:
                     log.exception("delivery claim failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), poll_seconds)
+                await self._nap(poll_seconds)
         finally:
+            keeper.cancel()
             await self._stop_lanes()
 
-    async def _stop_lanes(self, grace: float = 5.0) -> None:
+    async def _keep_leases(self) -> None:
+        """Renew the leases of held rows three times a lease, so only a dead worker's lapse."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew_leases()
+            except Exception as exc:  # the database is away: the marks will catch up
+                log.warning("delivery leases not renewed: %s", type(exc).__name__)
+
+    async def renew_leases(self) -> int:
+        held = sorted(self._held)
+        if not held:
+            return 0
+        async with self.uows() as uow:
+            renewed = await uow.outbox.renew(held, self.clock.now() + self.lease)
+            await uow.commit()
+        return renewed
+
+    async def _nap(self, seconds: float) -> None:
+        """Wait for a wake-up or the poll interval, whichever comes first.
+
+        Not ``wait_for`` inside ``suppress(TimeoutError)``: on Python 3.11 a cancel that
+        lands as the wait times out is swallowed there, and the worker never stops (the
+        service then hangs on SIGTERM). ``asyncio.timeout`` tells its own timeout apart from
+        a cancel from outside.
+        """
+        try:
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+    async def _stop_lanes(self, grace: float = 2.0) -> None:
         """On shutdown: let sends in progress finish, hand the queued rest back unsent."""
         queued = [item for lane in self._lanes.values() for item in list(lane)[1:]]
         for lane in self._lanes.values():
             while len(lane) > 1:
-                lane.pop()
+                self._held.discard(lane.pop().id)
         if self._tasks:
             await asyncio.wait(list(self._tasks.values()), timeout=grace)
         for task in self._tasks.values():
@@ -188,6 +239,8 @@ class DeliveryWorker:
         overflow: list[_Item] = []
         orphans: list[_Item] = []
         for item in items:
+            if item.id in self._held:
+                continue  # our own row whose lease lapsed (a stalled loop): already in a lane
             if item.channel not in self.channels:
                 orphans.append(item)
                 continue
@@ -196,6 +249,7 @@ class DeliveryWorker:
                 overflow.append(item)  # one chat must not fill the batch; it comes back later
                 continue
             lane.append(item)
+            self._held.add(item.id)
             if item.chat not in self._tasks:
                 self._tasks[item.chat] = asyncio.create_task(self._run_lane(item.chat))
         if overflow:
@@ -217,19 +271,43 @@ class DeliveryWorker:
                 if result.status != "sent":  # the chat's later messages wait behind this one
                     rest = list(lane)
                     lane.clear()
-                try:
-                    await self._record(item, result, rest)
-                except Exception:
-                    # The lease lapses and the rows are claimed again; nothing is lost.
-                    log.exception("recording delivery of outbox %s failed", item.id)
+                await self._record_until_done(item, result, rest)
         except Exception:
             log.exception("delivery lane %s failed", chat[0])
         finally:
             self._tasks.pop(chat, None)
             if not lane:
                 self._lanes.pop(chat, None)
-            if self._starved:
-                self._wake.set()
+            # The chat's next rows (not claimable while this lane held it) can go now.
+            self._wake.set()
+
+    async def _record_until_done(self, item: _Item, result: SendResult,
+                                 rest: list[_Item]) -> None:
+        """Record the outcome, retrying while the database is unreachable: a message the
+        messenger accepted must be marked sent, not sent again. Its lease is renewed all the
+        while, so no other worker takes it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.record_for
+        wait = 0.1
+        try:
+            while True:
+                try:
+                    await self._record(item, result, rest)
+                    return
+                except Exception as exc:
+                    if loop.time() >= deadline:
+                        # Left to the lease: the row (and those behind it) are claimed again.
+                        log.error("delivery of outbox %s not recorded: %s", item.id,
+                                  type(exc).__name__)
+                        return
+                    log.warning("recording delivery of outbox %s failed (%s); again in %.1fs",
+                                item.id, type(exc).__name__, wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, 5.0)
+        finally:
+            self._held.discard(item.id)
+            for r in rest:
+                self._held.discard(r.id)
 
     async def _send(self, item: _Item) -> SendResult:
         channel = self.channels[item.channel]
@@ -240,20 +318,27 @@ class DeliveryWorker:
         parts_of = getattr(channel, "parts", None)
         parts = int(parts_of(message)) if parts_of is not None else 1
         async with self.uows() as uow:
-            refusal = await budget.take(uow, Spend(item.identity_id, item.kind, parts),
-                                        self.clock.now())
+            grant = await budget.take(uow, Spend(item.identity_id, item.kind, parts),
+                                      self.clock.now())
             await uow.commit()
-        if refusal is not None:
-            return SendResult("quota", reason=refusal)
+        if isinstance(grant, Refusal):
+            status: Literal["quota", "dropped"] = "quota" if grant.until else "dropped"
+            return SendResult(status, reason=grant.reason, extra={"until": grant.until})
         result = await self._send_paced(item, channel, message)
-        if result.status != "sent":
-            async with self.uows() as uow:
-                await budget.give_back(uow, parts - int(result.extra.get("sent", 0)),
-                                       self.clock.now())
-                if result.status == "quota":
-                    await budget.exhausted(uow, self.clock.now())
-                await uow.commit()
-            self._wake.set()  # a notice to the administrators may be waiting
+        if result.status == "sent" and not grant.probe:
+            return result
+        async with self.uows() as uow:
+            now = self.clock.now()
+            if result.status == "sent":
+                await budget.went_through(uow, grant, now)
+            else:
+                await budget.give_back(uow, grant, parts - int(result.extra.get("sent", 0)),
+                                       now)
+            if result.status == "quota":
+                result = replace(result, extra={**result.extra,
+                                                "until": await budget.refused(uow, now)})
+            await uow.commit()
+        self._wake.set()  # a notice to the administrators may be waiting
         return result
 
     async def _with_file(self, message: OutboundMessage) -> OutboundMessage:
@@ -297,19 +382,24 @@ class DeliveryWorker:
                 await uow.outbox.retry_at(item.id, when, result.reason or "429", counted=False)
                 await uow.outbox.release([r.id for r in rest], when, "held behind a retry")
             elif result.status == "quota":
-                # Through the person's other messenger, or parked until the quota resets.
+                # Through the person's other messenger, or parked until the pause ends or the
+                # month's budget starts again.
                 if not await self.reroute(uow, item.id, now):
-                    budget = self.budgets.get(item.channel)
-                    until = budget.resets_at(now) if budget else now + timedelta(hours=1)
+                    until = result.extra.get("until") or now + timedelta(hours=1)
                     await uow.outbox.retry_at(item.id, until, result.reason or "quota",
                                               counted=False)
                 await uow.outbox.release([r.id for r in rest], now, "after a quota refusal")
                 self._wake.set()
+            elif result.status == "dropped":
+                # Over a stranger's or a burst's bound: not sent, and not to be sent later.
+                await uow.outbox.drop(item.id, result.reason or "dropped")
+                await uow.outbox.release([r.id for r in rest], now, "after a dropped reply")
             elif result.status == "unreachable":
                 reason = result.reason or "unreachable"
                 dead = [r.id for r in (item, *rest) if not await self.reroute(uow, r.id, now)]
                 await uow.outbox.dead_letter_many(dead, reason)
-                await self.on_refused(uow, item.identity_id, now, reason)
+                if item.identity_id is not None:
+                    await self.on_refused(uow, item.identity_id, now, reason)
                 self._wake.set()  # the refusal may have queued notices to officials
             elif item.attempts >= self.policy.max_attempts:
                 await uow.outbox.dead_letter(item.id, result.reason or "failed")
@@ -326,6 +416,8 @@ class DeliveryWorker:
     async def _release(self, items: list[_Item], when: datetime, reason: str) -> None:
         if not items:
             return
+        for item in items:
+            self._held.discard(item.id)
         async with self.uows() as uow:
             await uow.outbox.release([i.id for i in items], when, reason)
             await uow.commit()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +18,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def has_secret(request: web.Request, header: str, secret: bytes) -> bool:
     """A messenger's webhook secret header, compared in constant time."""
     return hmac.compare_digest(request.headers.get(header, "").encode(), secret)
+
+
+async def read_json(request: web.Request) -> Any | None:
+    """The request's JSON body, or None for one that is not JSON. JSON nested too deep for
+    the parser (thousands of levels: no messenger sends that) is None too, not a crash."""
+    try:
+        raw = await request.read()
+        return json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
 
 
 class HttpServer:

@@ -45,8 +45,8 @@ class Translator:
         return self._catalogs.get(lang, {})
 
     def text(self, lang: str | None, key: str, /, **params: Any) -> str:
-        lang = lang if lang in self._catalogs else self.default
-        template = self._catalogs[lang].get(key) or self._catalogs[self.default].get(key)
+        chosen = lang if lang is not None and lang in self._catalogs else self.default
+        template = self._catalogs[chosen].get(key) or self._catalogs[self.default].get(key)
         if template is None:
             log.error("message %s has no translation", key)
             template = key

@@ -1,19 +1,32 @@
-"""A messenger bot's monthly quota, planned for instead of discovered (Zalo's free plan:
-50 users and 3,000 messages a calendar month per bot).
+"""A messenger bot's allowance, planned for instead of discovered (Zalo's free plan: 50 users
+and 3,000 messages a calendar month per bot; DOMAIN.md, from Zalo's Bot Platform pages).
 
 Before each send the worker takes budget: the message's parts, and its recipient as one of
 the month's users. Near the cap the last messages are kept for what matters most: each kind
 of message may spend the budget only while more than its reserved share is left, so alerts
-go before replies, replies before reminders, reminders before digests. Administrators are
-warned once a month when a count passes the warning share, and told when the messenger
-itself answers "quota exceeded" (429), which parks the bot's messages until the month ends.
+go before replies, replies before reminders, reminders before digests.
+
+Strangers cannot spend what the union needs. People with no role (anyone may write to a
+bot) get a few replies a day and count against a small share of the month's users and
+messages; past it their replies are dropped. Anyone's replies are bounded per hour, so a
+burst of thousands of lines costs a bounded number of messages (the lines themselves are
+all taken in). An alert to an official is never held by the user cap.
+
+The messenger's own "quota exceeded" (429) is not taken as the end of the month: Zalo's
+documentation says no more than that the free plan has limits, and a 429 may as well be a
+burst limit (openclaw's Zalo channel notes that bursts may get 429:
+github.com/openclaw/openclaw docs/channels/zalo.md). Where a source is silent we choose what
+loses nothing and recovers by itself: the bot pauses (5 minutes, doubling to an hour), the
+first send after the pause is the probe, and a probe that goes through ends the episode.
+Administrators are told on a channel that works (another bot or Telegram when they have
+one), and the state shows in `tinhhinh status` and /healthz.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import ZaloQuotaSettings
@@ -26,9 +39,26 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Spend:
-    identity_id: int
+    identity_id: int | None  # None: a chat that is no one's account (a group's hint)
     kind: str
     parts: int
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Budget taken. ``probe``: the first send after a pause (its success ends it)."""
+
+    parts: int
+    stranger: bool
+    probe: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Not now: wait until ``until`` (or go through another messenger); None: drop it."""
+
+    reason: str
+    until: datetime | None
 
 
 class MonthlyQuota:
@@ -56,41 +86,112 @@ class MonthlyQuota:
         share = self.settings.reserve.get(kind, max(self.settings.reserve.values(), default=0))
         return cap - int(cap * share)
 
-    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> str | None:
-        """Count the send against the month; a reason when it must not go now."""
+    # -- before a send ---------------------------------------------------------------------
+    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> Grant | Refusal:
+        """Count the send against the month, or say why it must not go now."""
+        s = self.settings
+        stranger = spend.identity_id is None or not await uow.usage.enrolled(spend.identity_id)
         month = self.month(now)
-        total = await uow.usage.take_messages(self.channel, month, spend.parts,
-                                              self._limit(spend.kind))
-        if total is None:
-            return f"{self.channel} monthly quota kept for more urgent messages ({spend.kind})"
-        ok, users = await uow.usage.take_user(self.channel, month, spend.identity_id,
-                                              self.settings.monthly_users)
+        taken = await uow.usage.take_messages(
+            self.channel, month, spend.parts, self._limit(spend.kind), now,
+            stranger_up_to=s.stranger_messages if stranger else None)
+        if taken is None:
+            return await self._why_not(uow, month, spend, stranger, now)
+        grant = Grant(spend.parts, stranger, taken.probe)
+        refusal = await self._person(uow, spend, stranger, now)
+        if refusal is not None:
+            await uow.usage.give_back(self.channel, month, spend.parts, stranger=stranger)
+            return refusal
+        await self._warn_on_crossing(uow, now, "messages", taken.messages - spend.parts,
+                                     taken.messages, s.monthly_messages)
+        return grant
+
+    async def _why_not(self, uow: UnitOfWork, month: str, spend: Spend, stranger: bool,
+                       now: datetime) -> Refusal:
+        usage = await uow.usage.get(self.channel, month)
+        if usage is not None and usage.paused_until is not None and usage.paused_until > now:
+            return Refusal(f"{self.channel} paused after the messenger's 429",
+                           usage.paused_until)
+        if stranger and usage is not None and (
+                usage.stranger_messages + spend.parts > self.settings.stranger_messages):
+            return Refusal(f"{self.channel}: the month's share for people with no role is "
+                           "used up", None)
+        return Refusal(f"{self.channel} monthly quota kept for more urgent messages "
+                       f"({spend.kind})", self.resets_at(now))
+
+    async def _person(self, uow: UnitOfWork, spend: Spend, stranger: bool,
+                      now: datetime) -> Refusal | None:
+        """The recipient as one of the month's users, and their replies per window."""
+        if spend.identity_id is None:
+            return None
+        s = self.settings
+        month = self.month(now)
+        cap = None if spend.kind == "alert" else s.monthly_users
+        ok, users = await uow.usage.take_user(
+            self.channel, month, spend.identity_id, cap,
+            stranger_cap=s.stranger_users if stranger else None)
+        if not ok and stranger:
+            return Refusal(f"{self.channel}: the month's users for people with no role are "
+                           "used up", None)
         if not ok:
-            await uow.usage.give_back(self.channel, month, spend.parts)
-            return f"{self.channel} monthly user cap reached"
-        await self._warn_on_crossing(uow, now, "messages", total - spend.parts, total,
-                                     self.settings.monthly_messages)
+            return Refusal(f"{self.channel} monthly user cap reached", self.resets_at(now))
         if users is not None:
-            await self._warn_on_crossing(uow, now, "users", users - 1, users,
-                                         self.settings.monthly_users)
+            await self._warn_on_crossing(uow, now, "users", users - 1, users, s.monthly_users)
+        if spend.kind != "reply":
+            return None
+        local = now.astimezone(self.tz)
+        span, limit = ((f"d:{local:%Y-%m-%d}", s.stranger_replies_per_day) if stranger
+                       else (f"h:{local:%Y-%m-%dT%H}", s.replies_per_hour))
+        if not await uow.usage.take_reply(self.channel, span, spend.identity_id, limit):
+            who = "with no role" if stranger else "any person"
+            return Refusal(f"{self.channel}: over {limit} replies in {span} ({who})", None)
         return None
 
-    async def give_back(self, uow: UnitOfWork, parts: int, now: datetime) -> None:
+    async def give_back(self, uow: UnitOfWork, grant: Grant, parts: int, now: datetime) -> None:
         """Parts that did not leave are not counted."""
-        await uow.usage.give_back(self.channel, self.month(now), parts)
+        await uow.usage.give_back(self.channel, self.month(now), parts,
+                                  stranger=grant.stranger)
 
-    async def exhausted(self, uow: UnitOfWork, now: datetime) -> None:
-        """The messenger said the quota is spent: park until the month ends, tell the admins."""
+    # -- after a send ------------------------------------------------------------------------
+    async def refused(self, uow: UnitOfWork, now: datetime) -> datetime:
+        """The messenger said "quota exceeded": pause, and probe again when it ends."""
         month = self.month(now)
-        if not await uow.usage.mark_exhausted(self.channel, month, now):
-            return
-        log.warning("%s: the messenger reports its monthly quota spent", self.channel)
-        reset = self.resets_at(now)
-        await self.admins.send(
-            uow, Msg("quota.exhausted", bot=self.label, month=_month_label(month),
-                     reset=f"{reset:%d/%m/%Y}"),
-            now, once=f"quota:{self.channel}:{month}:exhausted", avoid_channel=self.channel,
-        )
+        steps = self._pauses(now)
+        paused = await uow.usage.pause(self.channel, month, now, steps)
+        if paused is None:  # another send paused it already
+            usage = await uow.usage.get(self.channel, month)
+            return usage.paused_until if usage and usage.paused_until else steps[0]
+        strikes, until = paused
+        log.warning("%s: the messenger refused a send (429, %d in a row); paused until %s",
+                    self.channel, strikes, until.isoformat(timespec="seconds"))
+        if strikes == 1:
+            await self.admins.send(
+                uow, Msg("quota.paused", bot=self.label,
+                         time=f"{now.astimezone(self.tz):%H:%M %d/%m/%Y}",
+                         minutes=round(self.settings.pause_seconds / 60)),
+                now, once=f"quota:{self.channel}:paused:{int(now.timestamp())}",
+                avoid_channel=self.channel)
+        return until
+
+    async def went_through(self, uow: UnitOfWork, grant: Grant, now: datetime) -> None:
+        """A probe that went through ends the pause; the administrators hear it once."""
+        if grant.probe and await uow.usage.recovered(self.channel, self.month(now)):
+            log.warning("%s: sending again after a pause", self.channel)
+            await self.admins.send(
+                uow, Msg("quota.resumed", bot=self.label,
+                         time=f"{now.astimezone(self.tz):%H:%M %d/%m/%Y}"),
+                now, once=f"quota:{self.channel}:resumed:{int(now.timestamp())}",
+                avoid_channel=self.channel)
+
+    def _pauses(self, now: datetime) -> list[datetime]:
+        """The back-off's steps: the first pause, doubling up to the cap."""
+        steps: list[datetime] = []
+        seconds = self.settings.pause_seconds
+        while True:
+            steps.append(now + timedelta(seconds=min(seconds, self.settings.pause_max_seconds)))
+            if seconds >= self.settings.pause_max_seconds:
+                return steps
+            seconds *= 2
 
     async def _warn_on_crossing(
         self, uow: UnitOfWork, now: datetime, what: str, before: int, used: int, cap: int

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,10 @@ from bot.app import App
 from scheduler.jobs import BotScheduler
 
 log = logging.getLogger(__name__)
+
+# SIGTERM to exit: parts get this long to stop (a send in progress finishes, queued rows are
+# handed back unsent); `tinhhinh run` then closes the database and returns.
+SHUTDOWN_SECONDS = 3.0
 
 
 async def _until_done(what: str, action: Callable[[], Awaitable[object]]) -> None:
@@ -40,38 +43,13 @@ def freeze_startup_heap() -> None:
 
 
 async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambda: None) -> None:
-    """Run until ``stop`` is set or a part fails; then shut down in order."""
+    """Run until ``stop`` is set or a part fails; then shut down in order, within
+    ``SHUTDOWN_SECONDS`` (a part that will not stop is logged and left behind)."""
     startup: list[asyncio.Task[object]] = []  # one-shot calls that retry until done
     tasks: list[asyncio.Task[object]] = []  # the parts that run until shutdown
     await app.http.start()
-    tg = app.telegram
-    if tg is not None:
-        startup.append(asyncio.create_task(_until_done("setMyCommands", tg.publish_menu)))
-        if app.telegram_webhook is not None:
-            settings = app.settings.telegram
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-
-            async def set_webhook() -> None:
-                from bot.channels.telegram.channel import ALLOWED_UPDATES
-
-                await tg.bot.set_webhook(
-                    url=settings.webhook_url or "", secret_token=secret,
-                    allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False,
-                )
-
-            startup.append(asyncio.create_task(_until_done("setWebhook", set_webhook)))
-        elif app.telegram_polling is not None:
-            tasks.append(asyncio.create_task(app.telegram_polling.run()))
-    for zalo in app.zalo:
-        if zalo.webhook is not None:
-            secret = zalo.settings.webhook_secret
-            url, token = zalo.webhook_url or "", secret.get_secret_value() if secret else ""
-            startup.append(asyncio.create_task(_until_done(
-                f"Zalo {zalo.settings.name} setWebhook",
-                lambda z=zalo, u=url, t=token: z.client.set_webhook(u, t),  # type: ignore[misc]
-            )))
-        elif zalo.polling is not None:
-            tasks.append(asyncio.create_task(zalo.polling.run()))
+    _start_telegram(app, startup, tasks)
+    _start_zalo(app, startup, tasks)
     tasks.append(asyncio.create_task(app.delivery.run_forever()))
     startup.append(asyncio.create_task(_until_done("calendar planning", app.start_timers)))
     scheduler = BotScheduler(app.fires, app.settings.fire_poll_seconds)
@@ -88,9 +66,49 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
     finally:
         scheduler.shutdown()
         stopper.cancel()
-        for task in startup + tasks:
+        parts = startup + tasks
+        for task in parts:
             task.cancel()
-        for task in startup + tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        _, stuck = await asyncio.wait(parts, timeout=SHUTDOWN_SECONDS) if parts else ((), ())
+        if stuck:
+            log.error("%d service parts did not stop in %.0fs", len(stuck), SHUTDOWN_SECONDS)
+        for zalo in app.zalo:
+            await zalo.inbox.close()
         await app.http.stop()
+
+
+def _start_telegram(app: App, startup: list[asyncio.Task[object]],
+                    tasks: list[asyncio.Task[object]]) -> None:
+    tg = app.telegram
+    if tg is None:
+        return
+    startup.append(asyncio.create_task(_until_done("setMyCommands", tg.publish_menu)))
+    if app.telegram_webhook is not None:
+        settings = app.settings.telegram
+        # Bound here, not read from a variable of the caller later: with Zalo's webhook in
+        # the same service, a late-bound name once handed Telegram the Zalo bot's secret.
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+        url = settings.webhook_url or ""
+
+        async def set_webhook() -> None:
+            from bot.channels.telegram.channel import ALLOWED_UPDATES
+
+            await tg.bot.set_webhook(url=url, secret_token=secret,
+                                     allowed_updates=list(ALLOWED_UPDATES),
+                                     drop_pending_updates=False)
+
+        startup.append(asyncio.create_task(_until_done("setWebhook", set_webhook)))
+    elif app.telegram_polling is not None:
+        tasks.append(asyncio.create_task(app.telegram_polling.run()))
+
+
+def _start_zalo(app: App, startup: list[asyncio.Task[object]],
+                tasks: list[asyncio.Task[object]]) -> None:
+    for zalo in app.zalo:
+        startup.append(asyncio.create_task(zalo.check_token()))
+        tasks.append(asyncio.create_task(zalo.inbox.run()))
+        if zalo.webhook is not None:
+            startup.append(asyncio.create_task(_until_done(
+                f"Zalo {zalo.settings.name} setWebhook", zalo.set_webhook)))
+        elif zalo.polling is not None:
+            tasks.append(asyncio.create_task(zalo.polling.run()))

@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.channels.base import OutboundMessage
 from bot.engine.messages import Msg
 from bot.i18n import Translator
+from storage.models import ChannelIdentity
 from storage.uow import UnitOfWork
 
 
@@ -21,7 +22,7 @@ class AdminNotices:
         """Queue ``msg`` to every administrator, once per ``once`` key and person: to an
         account not on ``avoid_channel`` when they have one (that bot may be the problem).
         Returns how many administrators it was queued for."""
-        by_person: dict[int, list] = {}
+        by_person: dict[int, list[ChannelIdentity]] = {}
         people = {}
         for person, identity in await uow.memberships.admins_reachable():
             by_person.setdefault(person.id, []).append(identity)

@@ -68,6 +68,9 @@ class Dispatcher:
         self.answer_in_draft: set[str] = set()
         # Reply actions for chairs (reminder buttons); officials' help lists the others.
         self.chair_actions: set[str] = set()
+        # Reply actions anyone may use, enrolled or not (answering a link request).
+        self.open_actions: set[str] = set(linking.actions)
+        self.reply_actions.update(linking.actions)
 
     async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
         text = event.text
@@ -105,6 +108,8 @@ class Dispatcher:
                     await self.flow.resume(turn, session)
                 return
             # A command or another code instead of the answer: the question is dropped.
+        if cmd is None and await self._open_code(turn, event, session):
+            return
         if not await turn.enrolled():
             if text and looks_like_code(text, strict=False):
                 await self.enrolment.redeem(turn, text)
@@ -200,6 +205,16 @@ class Dispatcher:
             m.role in OFFICIAL_ROLES for m, _ in await turn.memberships()
         ):
             return False  # a chair's typed answer that happens to look like a code
+        await self.reply_actions[code.action](turn, code)
+        if session is not None:
+            await self.flow.resume(turn, session)
+        return True
+
+    async def _open_code(self, turn: Turn, event: InboundEvent, session: Session | None) -> bool:
+        """A reply code anyone may use ("LK 12"), typed or pressed; False if not one."""
+        code = self._parse_code(event)
+        if code is None or code.action not in self.open_actions:
+            return False
         await self.reply_actions[code.action](turn, code)
         if session is not None:
             await self.flow.resume(turn, session)
@@ -389,7 +404,8 @@ class Dispatcher:
             await turn.say(Msg("help.chair"))
         else:
             await turn.say(Msg("help.official"))
-        official_actions = [a for a in self.reply_actions if a not in self.chair_actions]
+        official_actions = [a for a in self.reply_actions
+                            if a not in self.chair_actions and a not in self.open_actions]
         if official_actions and any(m.role in OFFICIAL_ROLES for m, _ in members):
             # Zalo has no buttons: the actions on alerts are typed as short codes.
             lines = self.codes.help_lines(turn.t, official_actions)

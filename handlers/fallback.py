@@ -24,8 +24,8 @@ class Fallback:
     async def reroute(self, uow: UnitOfWork, message_id: int, now: datetime) -> bool:
         """Queue the message for the person's next reachable account; False if none."""
         row = await uow.outbox.get(message_id)
-        if row is None:
-            return False
+        if row is None or row.identity_id is None:
+            return False  # a message to a chat that is no one's account goes nowhere else
         identity = await uow.identities.get(row.identity_id)
         if identity is None:
             return False

@@ -172,7 +172,10 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    identity_id: Mapped[int] = mapped_column(ForeignKey("channel_identity.id"), index=True)
+    # None for a chat that is no one's account: a group chat's one hint a day, or the sender
+    # of an update that could not be stored (told that it was not taken).
+    identity_id: Mapped[int | None] = mapped_column(ForeignKey("channel_identity.id"),
+                                                    index=True)
     channel: Mapped[str] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16), default="reply")
@@ -228,8 +231,15 @@ class ChannelUsage(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-11", local time
     messages: Mapped[int] = mapped_column(Integer, default=0)
     users: Mapped[int] = mapped_column(Integer, default=0)
-    # The messenger itself said the quota is spent (Zalo 429), whatever our count says.
+    # The messenger's last "quota exceeded" (Zalo 429), whatever our count says.
     exhausted_at: Mapped[datetime | None]
+    # After a 429 nothing goes before this time; the first send after it is the probe.
+    paused_until: Mapped[datetime | None]
+    # 429s in a row without a send in between: each doubles the pause, up to its cap.
+    strikes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What people with no role (strangers) have used: their own small share.
+    stranger_messages: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    stranger_users: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ChannelUsageUser(Base):
@@ -243,6 +253,48 @@ class ChannelUsageUser(Base):
     )
 
 
+class ChannelUsageWindow(Base):
+    """Replies one account got from a quota-counted bot in a window: a stranger's day
+    ("d:2026-11-24"), anyone's hour ("h:2026-11-24T10"), local time. Bounded per window."""
+
+    __tablename__ = "channel_usage_window"
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    span: Mapped[str] = mapped_column(String(16), primary_key=True)
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_identity.id", ondelete="CASCADE"), primary_key=True
+    )
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboundUpdate(Base):
+    """An update as a messenger delivered it, kept before it is applied.
+
+    Zalo hands each update out once (getUpdates has no offset; a webhook is answered at
+    once), so an update is written here first and applied from here, after a crash too.
+    Updates that cannot be applied are kept here with the reason: ``malformed`` (not
+    readable as an update) or ``failed`` (applying it failed again and again while the
+    database worked), so nothing is dropped unseen and polling never stops on one.
+    """
+
+    __tablename__ = "inbound_update"
+    __table_args__ = (
+        UniqueConstraint("channel", "event_id"),
+        Index("ix_inbound_update_status_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(128), default="")
+    # The update as received, as JSON text (escaped, so any character can be stored).
+    body: Mapped[str] = mapped_column(Text)
+    # pending | failed | malformed (an applied update is deleted: see InboundUpdates.done)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
 class LinkCode(Base):
     """A short-lived code that joins a second messenger account to a person ("/lienket")."""
 
@@ -254,6 +306,10 @@ class LinkCode(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The other account that typed the code, waiting for this account's consent.
+    pending_identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("channel_identity.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime | None]
 
 
 class Incident(Base):

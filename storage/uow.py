@@ -16,6 +16,7 @@ from storage.repositories.events import ProcessedEvents
 from storage.repositories.exports import Exports
 from storage.repositories.files import Files
 from storage.repositories.fires import Fires
+from storage.repositories.inbound import InboundUpdates
 from storage.repositories.incidents import Incidents
 from storage.repositories.invites import Invites
 from storage.repositories.links import Links
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.files = Files(s)
         self.exports = Exports(s)
         self.stats = Stats(s)
+        self.inbound = InboundUpdates(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

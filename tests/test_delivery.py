@@ -55,7 +55,7 @@ async def test_failures_back_off_then_dead_letter_and_hold_only_their_chat(
 ) -> None:
     failed = SendResult("failed", reason="500 Internal Server Error")
     channel = ScriptedChannel({"a": [failed] * 3})
-    policy = RetryPolicy(max_attempts=3, base=timedelta(seconds=2))
+    policy = RetryPolicy(max_attempts=3, base=timedelta(seconds=2), jitter=lambda: 1.0)
     delivery = worker(app, channel, policy=policy)
     await enqueue(app, [("a", "a1"), ("a", "a2"), ("b", "b1")])
     await delivery.drain()

@@ -151,6 +151,11 @@ class InboundSink(Protocol):
 
     async def handle(self, event: InboundEvent) -> Handled: ...
 
+    async def handle_or_set_aside(self, event: InboundEvent, body: str) -> Handled:
+        """``handle``, but an event that keeps failing while the database works is recorded
+        as failed with ``body`` (the update as received) and counts as handled."""
+        ...
+
 
 ACTION_PREFIX = "!"
 # A button whose key is a reply code ("=TN 12") rather than a choice of the current question.
@@ -161,7 +166,8 @@ CODE_PREFIX = "="
 class SendResult:
     # quota: the messenger's monthly allowance is spent (Zalo 429); the row is parked or
     # sent through the person's other messenger.
-    status: Literal["sent", "retry", "unreachable", "failed", "quota"]
+    # dropped: over a bound set for strangers or bursts (bot.quota); not sent, ever.
+    status: Literal["sent", "retry", "unreachable", "failed", "quota", "dropped"]
     retry_after: float | None = None
     reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)

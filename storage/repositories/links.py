@@ -41,6 +41,15 @@ class Links:
         return await self.s.scalar(select(LinkCode).where(LinkCode.code == code)
                                    .with_for_update())
 
+    async def lock_id(self, link_id: int) -> LinkCode | None:
+        return await self.s.scalar(select(LinkCode).where(LinkCode.id == link_id)
+                                   .with_for_update())
+
+    async def request(self, link_id: int, identity_id: int, now: datetime) -> None:
+        """The account ``identity_id`` typed the code: it waits for the code's account."""
+        await self.s.execute(update(LinkCode).where(LinkCode.id == link_id)
+                             .values(pending_identity_id=identity_id, requested_at=now))
+
     async def use(self, link_id: int, now: datetime) -> None:
         await self.s.execute(update(LinkCode).where(LinkCode.id == link_id).values(used_at=now))
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
@@ -31,7 +31,7 @@ class Outbox:
     async def enqueue(
         self,
         *,
-        identity_id: int,
+        identity_id: int | None,
         channel: str,
         address: str,
         payload: dict[str, Any],
@@ -60,6 +60,10 @@ class Outbox:
     ) -> Sequence[OutboxMessage]:
         """Lease due messages so no other worker sends them; expired leases are retaken.
 
+        A chat with a message out on a live lease (being sent by this worker or another) is
+        left alone: its next message waits until that one is done, so a row taken back from a
+        dead worker goes before anything queued after it, and two workers never send to one
+        chat at once. Within a chat rows go by priority, then in the order they were queued.
         At most ``per_chat`` per chat are taken, so one chat's backlog (a chat can take one
         message a second) never fills a batch that other chats are waiting for.
         """
@@ -70,27 +74,22 @@ class Outbox:
                 and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
             ),
         )
-        if per_chat is None:
-            pick = (
-                select(OutboxMessage.id)
-                .where(due)
-                .order_by(OutboxMessage.priority, OutboxMessage.id)
-                .limit(limit)
-            )
-        else:
-            rank = func.row_number().over(
-                partition_by=(OutboxMessage.channel, OutboxMessage.address),
-                order_by=(OutboxMessage.priority, OutboxMessage.id),
-            )
-            ranked = select(
-                OutboxMessage.id, OutboxMessage.priority, rank.label("rank")
-            ).where(due).subquery()
-            pick = (
-                select(ranked.c.id)
-                .where(ranked.c.rank <= per_chat)
-                .order_by(ranked.c.priority, ranked.c.id)
-                .limit(limit)
-            )
+        busy = select(OutboxMessage.channel, OutboxMessage.address).where(
+            OutboxMessage.status == "sending", OutboxMessage.lease_until >= now)
+        free = tuple_(OutboxMessage.channel, OutboxMessage.address).not_in(busy)
+        rank = func.row_number().over(
+            partition_by=(OutboxMessage.channel, OutboxMessage.address),
+            order_by=(OutboxMessage.priority, OutboxMessage.id),
+        )
+        ranked = select(
+            OutboxMessage.id, OutboxMessage.priority, rank.label("rank")
+        ).where(due, free).subquery()
+        pick = (
+            select(ranked.c.id)
+            .where(ranked.c.rank <= (per_chat or limit))
+            .order_by(ranked.c.priority, ranked.c.id)
+            .limit(limit)
+        )
         candidates = list((await self.s.scalars(pick)).all())
         if not candidates:
             return []
@@ -112,6 +111,18 @@ class Outbox:
         )
         return rows.all()
 
+    async def renew(self, ids: Sequence[int], until: datetime) -> int:
+        """Keep the leases of rows a living worker still holds (queued in a lane, being
+        sent, or sent and waiting for their mark): only a dead worker's rows lapse."""
+        if not ids:
+            return 0
+        result = await self.s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == "sending")
+            .values(lease_until=until)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def mark_sent(self, message_id: int, now: datetime) -> None:
         await self._set(message_id, status="sent", sent_at=now, lease_until=None)
 
@@ -125,6 +136,10 @@ class Outbox:
         if not counted:
             values["attempts"] = OutboxMessage.attempts - 1
         await self._set(message_id, **values)
+
+    async def drop(self, message_id: int, reason: str) -> None:
+        """Not sent, on purpose (a stranger's or a burst's reply over its bound)."""
+        await self._set(message_id, status="dropped", lease_until=None, last_error=reason)
 
     async def dead_letter(self, message_id: int, error: str) -> None:
         await self._set(message_id, status="dead", lease_until=None, last_error=error)

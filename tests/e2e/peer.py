@@ -160,6 +160,11 @@ class Peer:
         log: list[dict[str, Any]] = await self._get("/_runner/webhook_log")
         return log
 
+    async def strict(self, *, per_second: int = 30, chat_gap_ms: int = 900) -> None:
+        """Refuse this bot's sends over Telegram's published pace with 429 (runner.mjs)."""
+        await self._post("/_runner/limits", {"token": self.token, "per_second": per_second,
+                                             "chat_gap_ms": chat_gap_ms})
+
     async def fault(self, method: str, error_code: int, description: str, *, count: int = 1,
                     chat_id: int | None = None, retry_after: int | None = None,
                     raw: bool = False) -> None:

@@ -6,7 +6,6 @@ Pacing is asserted from the times the peer recorded each call, not from our own 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import itertools
 from collections import defaultdict
 
@@ -118,13 +117,9 @@ async def test_a_blocked_user_is_marked_unreachable_and_officials_get_a_notice(
         assert identity is not None and identity.unreachable_at is None
 
 
-def most_in_any_second(times: list[float]) -> int:
-    times = sorted(times)
-    return max(bisect.bisect_left(times, t + 1000.0) - i for i, t in enumerate(times))
-
-
 async def test_bulk_send_to_300_chats_keeps_telegram_limits(db_url: str, peer: Peer) -> None:
     app = telegram_app(db_url, peer)  # the shipped pace: 25/s overall, 1/s per chat
+    await peer.strict()  # the peer refuses anything over 30/s, or a chat's second in a second
     try:
         async with app.uows() as uow:
             rows: list[tuple[int, str, str]] = []
@@ -143,6 +138,7 @@ async def test_bulk_send_to_300_chats_keeps_telegram_limits(db_url: str, peer: P
             await asyncio.sleep(3)
             # A reply committed in the middle of the bulk goes ahead of the queued reminders.
             reply_to = await identity_of(app, CHAIR)
+            before_reply = len(await peer.calls("sendMessage"))
             await enqueue(app, [(reply_to, str(CHAIR.id), "Trả lời")], kind="reply")
             app.delivery.wake()
             for _ in range(600):
@@ -153,21 +149,19 @@ async def test_bulk_send_to_300_chats_keeps_telegram_limits(db_url: str, peer: P
     finally:
         await app.close()
 
-    calls = [c for c in await peer.calls("sendMessage") if c["status"] == 200]
+    calls = await peer.calls("sendMessage")
+    # The peer's own verdict: not one send over Telegram's pace, however loaded the machine.
+    assert [c for c in calls if c["status"] == 429] == []
     assert len(calls) == 306
     assert len({(c["chat_id"], c["text"]) for c in calls}) == 306  # none lost, none doubled
-    by_chat: dict[str, list[float]] = defaultdict(list)
+    by_chat: dict[str, list[str]] = defaultdict(list)
     for c in calls:
-        by_chat[c["chat_id"]].append(c["t"])
-    gaps = [b - a for ts in by_chat.values() for a, b in itertools.pairwise(ts)]
-    assert len(by_chat[busy[1]]) == 6 and min(gaps) >= 1000.0
+        by_chat[c["chat_id"]].append(c["text"])
+    assert by_chat[busy[1]] == ["Nhắc báo cáo tháng 0", *(f"Thêm {i}" for i in range(5))]
     times = [c["t"] for c in calls]
-    # Paced at 25/s by the bot, with Telegram's limit (about 30/s) well above: measured at the
-    # peer, arrival jitter (a loop stall between grant and send) can put 26-27 into one
-    # second, never near 30; and over the whole run the pace is 25/s.
-    assert most_in_any_second(times) <= 27
+    # Over the whole run the bot keeps to its own 25/s (a slower machine only takes longer).
     assert max(times) - min(times) >= (len(times) - 25) / 25 * 1000.0
     order = [c["text"] for c in calls]
-    # About 3 s of reminders (~75) left before the reply was committed; it went next, well
-    # ahead of the 200-odd reminders still queued.
-    assert 40 < order.index("Trả lời") < 110
+    # The reply went out with the batch being sent when it was committed (at most one claim
+    # of 100 ahead of it), well before the reminders still queued.
+    assert before_reply <= order.index("Trả lời") <= before_reply + 100 < len(order) - 100

@@ -7,6 +7,7 @@ recording channel (the Telegram adapter itself is shown against its own peer els
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -132,14 +133,17 @@ async def test_at_the_cap_an_alert_goes_before_reminders_queued_earlier(
     assert all("kept for more urgent" in (r.last_error or "") for r in parked)
 
 
-async def test_a_linked_person_gets_the_message_on_telegram_when_zalo_is_out_of_quota(
+async def test_a_linked_person_gets_the_message_on_telegram_while_zalo_is_paused(
     quota_app: tuple[App, str], zalo_peer: ZaloPeer, telegram: RecordingChannel
 ) -> None:
     app, token = quota_app
-    # The chair links Telegram: a code on Zalo, typed on Telegram.
+    # The chair links Telegram: a code on Zalo, typed on Telegram, agreed to on Zalo.
     await say(app, "zalo", ZALO_USER, "lienket")
     code = zalo_peer.sent(token, ZALO_USER)[-1].split("Mã liên kết của bạn: ")[1][:6]
     await say(app, "telegram", TG_USER, f"/lienket {code}")
+    consent = zalo_peer.sent(token, ZALO_USER)[-1]
+    assert "Tài khoản Telegram «" in consent
+    await say(app, "zalo", ZALO_USER, re.search(r"«(LK \d+)»", consent)[1])  # type: ignore[index]
     assert "Đã liên kết với tài khoản Zalo" in telegram.texts(TG_USER)[-1]
     assert "Đã liên kết với tài khoản Telegram" in zalo_peer.sent(token, ZALO_USER)[-1]
     # Zalo says the month is spent (its count, not ours): 429 on the next send.
@@ -150,10 +154,10 @@ async def test_a_linked_person_gets_the_message_on_telegram_when_zalo_is_out_of_
     assert telegram.texts(TG_USER) == ["CẢNH BÁO: tai nạn lao động tại Công ty May Bắc Hà"]
     (original,) = await rows(app, kind="alert", channel="zalo")
     assert original.status == "rerouted"
-    # The administrators are told once; later messages go straight to Telegram.
-    notices = [t for t in telegram.texts(ADMIN_TG) if "hết hạn mức tháng 11/2026" in t]
-    assert len(notices) == 1 and "01/12/2026" in notices[0]
+    # The administrators are told once; while paused, later messages go straight to Telegram.
+    notices = [t for t in telegram.texts(ADMIN_TG) if "bị Zalo từ chối" in t]
+    assert len(notices) == 1 and "tạm dừng 5 phút" in notices[0]
     await queue(app, "reply", "Trả lời tiếp")
     await app.delivery.drain()
     assert telegram.texts(TG_USER)[-1] == "Trả lời tiếp"
-    assert len([t for t in telegram.texts(ADMIN_TG) if "hết hạn mức" in t]) == 1
+    assert len([t for t in telegram.texts(ADMIN_TG) if "bị Zalo từ chối" in t]) == 1

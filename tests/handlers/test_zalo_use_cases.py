@@ -152,43 +152,108 @@ async def test_each_zalo_bot_enrols_only_the_units_of_its_subtree(
 
 
 # -- linking ------------------------------------------------------------------------------
-async def test_linking_joins_two_accounts_into_one_person_with_their_roles(
+def consent_code(message: OutboundMessage, action: str = "LK") -> str:
+    """The code of a consent question's button ("LK 3"), as Telegram would send it back."""
+    return next(o.key for o in message.codes if o.key.startswith(action + " "))
+
+
+async def roles_of(app: App, channel: str, who: str) -> list[tuple[str, str]]:
+    async with app.uows() as uow:
+        identity = await uow.session.scalar(select(ChannelIdentity).filter_by(
+            channel=channel, external_id=who))
+        assert identity is not None
+        return [(m.role, u.code) for m, u in await uow.memberships.of_person(identity.person_id)]
+
+
+async def test_linking_asks_the_account_that_made_the_code_and_never_moves_roles_to_a_stranger(
     multi: tuple[App, dict[str, RecordingChannel]], clock: ManualClock,
 ) -> None:
     app, ch = multi
-    await say(app, "telegram", "9003", await invite(app, "DEMO_CS2"))
-    await say(app, "zalo", "z9", "xin chao")  # a stranger on Zalo so far
-    await say(app, "zalo", "z9", "lien ket")
-    code = ch["zalo"].texts("z9")[-1].split(": ")[1][:6]
+    await say(app, "telegram", "9003", await invite(app, "DEMO_CS2"), display_name="Vàng Mai")
+    await say(app, "zalo", "z9", "xin chao", display_name="Chị Hoa")  # a stranger so far
+    await say(app, "telegram", "9003", "lien ket")
+    code = ch["telegram"].texts("9003")[-1].split(": ")[1][:6]
     # Wrong, same-app and expired codes change nothing.
     people_before = await count(app, Person)
-    await say(app, "telegram", "9003", "/lienket ABC234")
-    assert "không đúng" in ch["telegram"].texts("9003")[-1]
-    await say(app, "zalo", "z8", f"lienket {code}")
-    assert "cùng ứng dụng" in ch["zalo"].texts("z8")[-1]
+    await say(app, "zalo", "z9", "/lienket ABC234")
+    assert "không đúng" in ch["zalo"].texts("z9")[-1]
+    await say(app, "telegram", "9004", f"lienket {code}")
+    assert "cùng ứng dụng" in ch["telegram"].texts("9004")[-1]
     clock.advance(timedelta(minutes=16))
-    await say(app, "telegram", "9003", f"lien ket {code}")
-    assert "hết hạn" in ch["telegram"].texts("9003")[-1]
-    assert await count(app, Person) == people_before + 1  # z8 wrote: a new stranger
+    await say(app, "zalo", "z9", f"lien ket {code}")
+    assert "hết hạn" in ch["zalo"].texts("z9")[-1]
+    assert await count(app, Person) == people_before + 1  # 9004 wrote: a new stranger
     people_before += 1
-    await say(app, "zalo", "z9", "lienket")
-    code = ch["zalo"].texts("z9")[-1].split(": ")[1][:6]
-    await say(app, "telegram", "9003", f"lienket {code}")
+
+    # The code typed on Zalo asks the Telegram account, naming who typed it; nothing moves yet.
+    await say(app, "telegram", "9003", "lienket")
+    code = ch["telegram"].texts("9003")[-1].split(": ")[1][:6]
+    await say(app, "zalo", "z9", f"lienket {code}")
+    assert ch["zalo"].texts("z9")[-1].startswith(
+        "Đã gửi yêu cầu liên kết tới tài khoản Telegram «Vàng Mai».")
+    ask = ch["telegram"].sent[-1][1]
+    assert ask.text.startswith("🔗 Tài khoản Zalo «Chị Hoa» vừa nhập mã liên kết của bạn.")
+    assert [o.label for o in ask.codes] == ["Đồng ý liên kết", "Từ chối"]
+    assert await roles_of(app, "zalo", "z9") == []
+    # Refused: nothing changes, the Zalo account is told.
+    await say(app, "telegram", "9003", code=consent_code(ask, "KLK"))
+    assert ch["zalo"].texts("z9")[-1] == "Tài khoản kia đã từ chối liên kết. Không có gì thay đổi."
+    assert await roles_of(app, "zalo", "z9") == []
+    # Another code, agreed to: one person, the chair's role on both accounts.
+    await say(app, "telegram", "9003", "lienket")
+    code = ch["telegram"].texts("9003")[-1].split(": ")[1][:6]
+    await say(app, "zalo", "z9", f"lienket {code}")
+    await say(app, "telegram", "9003", code=consent_code(ch["telegram"].sent[-1][1]))
     assert "Đã liên kết với tài khoản Zalo" in ch["telegram"].texts("9003")[-1]
     assert "Đã liên kết với tài khoản Telegram" in ch["zalo"].texts("z9")[-1]
     assert await count(app, Person) == people_before - 1
-    async with app.uows() as uow:
-        ids = {i.channel: i for i in (await uow.session.scalars(select(ChannelIdentity))).all()
-               if i.external_id in ("9003", "z9")}
-        assert ids["telegram"].person_id == ids["zalo"].person_id
-        roles = await uow.memberships.of_person(ids["zalo"].person_id)
-        assert [(m.role, u.code) for m, u in roles] == [("chair", "DEMO_CS2")]
+    assert await roles_of(app, "zalo", "z9") == [("chair", "DEMO_CS2")]
     # The Zalo account now files for the unit.
     await say(app, "zalo", "z9", "bao cao")
     assert "CĐCS Trường THCS Bảo Nhai" in "\n".join(ch["zalo"].texts("z9")[-2:])
     # A used code cannot be used again.
     await say(app, "zalo.kcn", "k8", f"lienket {code}")
     assert "không đúng hoặc đã dùng" in ch["zalo.kcn"].texts("k8")[-1]
+
+
+async def test_an_officials_account_cannot_be_joined_to_anyone_elses(
+    multi: tuple[App, dict[str, RecordingChannel]],
+) -> None:
+    app, ch = multi
+    await say(app, "telegram", "9101", await invite(app, "DEMO_HUYEN", role="official"),
+              display_name="Cán bộ Lan")
+    await say(app, "zalo", "z101", await invite(app, "DEMO_CS3"), display_name="Chủ tịch Tú")
+    # The chair gets the official to type the chair's code: refused, nothing moves.
+    await say(app, "zalo", "z101", "lienket")
+    code = ch["zalo"].texts("z101")[-1].split(": ")[1][:6]
+    await say(app, "telegram", "9101", f"lienket {code}")
+    assert ch["telegram"].texts("9101")[-1].startswith(
+        "Tài khoản này đã có vai trò trong hệ thống nên không thể gộp vào tài khoản khác.")
+    assert not [t for t in ch["zalo"].texts("z101") if "vừa nhập mã" in t]
+    assert await roles_of(app, "zalo", "z101") == [("chair", "DEMO_CS3")]
+    # A stranger types the official's code: the official is asked, by name, and says no.
+    await say(app, "telegram", "9101", "lienket")
+    code = ch["telegram"].texts("9101")[-1].split(": ")[1][:6]
+    await say(app, "zalo", "z666", f"lienket {code}", display_name="Người lạ")
+    ask = ch["telegram"].sent[-1][1]
+    assert "Tài khoản Zalo «Người lạ» vừa nhập mã liên kết" in ask.text
+    await say(app, "telegram", "9101", code=consent_code(ask, "KLK"))
+    assert await roles_of(app, "zalo", "z666") == []
+    assert await roles_of(app, "telegram", "9101") == [("official", "DEMO_HUYEN")]
+    # The stranger cannot answer the question meant for the official's account.
+    await say(app, "telegram", "9101", "lienket")
+    code = ch["telegram"].texts("9101")[-1].split(": ")[1][:6]
+    await say(app, "zalo", "z666", f"lienket {code}", display_name="Người lạ")
+    await say(app, "zalo", "z666", consent_code(ch["telegram"].sent[-1][1]))
+    assert ch["zalo"].texts("z666")[-1] == "Không có yêu cầu liên kết nào đang chờ với số này."
+    assert await roles_of(app, "zalo", "z666") == []
+    async with app.uows() as uow:
+        audit = [(a.action, a.details.get("reason"))
+                 for a in (await uow.session.scalars(select(AuditLog).where(
+                     AuditLog.action.like("link%") | (AuditLog.action == "identity.linked"))
+                     .order_by(AuditLog.id))).all()]
+    assert audit == [("link.refused", "has_roles"), ("link.requested", None),
+                     ("link.refused", "declined"), ("link.requested", None)]
 
 
 async def test_an_export_asked_on_zalo_goes_to_linked_telegram_or_says_how_to_get_it(
@@ -208,6 +273,7 @@ async def test_an_export_asked_on_zalo_goes_to_linked_telegram_or_says_how_to_ge
     await say(app, "zalo", "z20", "lienket")
     code = ch["zalo"].texts("z20")[-1].split(": ")[1][:6]
     await say(app, "telegram", "9020", f"lienket {code}")
+    await say(app, "zalo", "z20", consent_code(ch["zalo"].sent[-1][1]))  # "LK n", typed
     await say(app, "zalo", "z20", "xuat thang 11/2026")
     assert ch["zalo"].texts("z20")[-1] == (
         "⏳ Đang tạo tệp Excel Tháng 11/2026 của Liên đoàn Lao động huyện Bắc Hà (demo). Zalo "

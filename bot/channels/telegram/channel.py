@@ -10,6 +10,7 @@ delivery worker's results.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 
 from aiogram import Bot, Dispatcher, Router
@@ -92,7 +93,7 @@ class TelegramChannel:
     async def _on_message(self, message: Message, event_update: Update) -> None:
         event = message_event(message, event_update.update_id)
         if event is not None:
-            await self.inbound.handle(event)
+            await self.inbound.handle_or_set_aside(event, _body(event_update))
 
     async def _on_press(self, query: CallbackQuery, event_update: Update) -> None:
         notice: str | None = None
@@ -103,7 +104,8 @@ class TelegramChannel:
             if press.event is None:
                 notice = self.translator.render(lang, Msg(f"button.{press.refusal}"))
             else:
-                handled = await self.inbound.handle(press.event)
+                handled = await self.inbound.handle_or_set_aside(press.event,
+                                                                 _body(event_update))
                 notice, accepted = handled.notice, handled.accepted
         finally:
             # Every press is answered, or the phone shows a spinner on the button.
@@ -188,6 +190,12 @@ class TelegramChannel:
 
     async def close(self) -> None:
         await self.bot.session.close()
+
+
+def _body(update: Update) -> str:
+    """The update as received, for the record of one set aside (ASCII-escaped: storable)."""
+    return json.dumps(update.model_dump(mode="json", exclude_none=True), ensure_ascii=True,
+                      default=str)
 
 
 def _result(exc: TelegramAPIError) -> SendResult:

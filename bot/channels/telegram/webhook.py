@@ -2,7 +2,10 @@
 
 Telegram sends the secret given to setWebhook in X-Telegram-Bot-Api-Secret-Token; anything
 else is answered 403 before the body is read. The answer 200 goes out only after the update's
-transaction has committed; on failure we answer 500 and Telegram delivers it again.
+transaction has committed; on failure we answer 500 and Telegram delivers it again. A body
+that is not JSON (or is nested deeper than any update) is answered 400. An update that keeps
+failing while the database works is set aside by the inbound path (and answered 200), so one
+poison update cannot hold up the ones behind it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.http_server import has_secret
+from bot.http_server import has_secret, read_json
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,12 @@ class TelegramWebhook:
     async def handle(self, request: web.Request) -> web.Response:
         if not has_secret(request, SECRET_HEADER, self._secret):
             return web.json_response({"ok": False}, status=403)
+        body = await read_json(request)
+        if body is None:
+            log.warning("telegram webhook: a body that is not JSON was refused")
+            return web.json_response({"ok": False}, status=400)
         try:
-            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+            update = Update.model_validate(body, context={"bot": self.bot})
         except (ValueError, ValidationError):
             # Not an update: answering 2xx stops Telegram from retrying something useless.
             log.warning("telegram webhook: a body that is not an update was dropped")

@@ -45,17 +45,47 @@ def unwrap(body: Any) -> list[dict[str, Any]]:
     return [body] if isinstance(body, dict) else []
 
 
-def parse(raw: dict[str, Any]) -> ZaloUpdate | None:
-    """An update, or None for a body that is not one (no message, no sender, no id)."""
+@dataclass(frozen=True)
+class Malformed:
+    """A body that is not a readable update: kept aside with the reason, never applied."""
+
+    reason: str
+    message_id: str = ""
+
+
+def parse(raw: dict[str, Any]) -> ZaloUpdate | Malformed | None:
+    """An update; Malformed for a body that is not one (no message, no sender, no id, a
+    field of the wrong kind); None for what the bot ignores (another bot's message).
+
+    Never raises: one odd update must not stop polling (a date out of range once did)."""
+    try:
+        return _parse(raw)
+    except (TypeError, ValueError, OverflowError, OSError, AttributeError) as exc:
+        return Malformed(f"{type(exc).__name__}: {exc}"[:300], _message_id(raw))
+
+
+def _message_id(raw: dict[str, Any]) -> str:
+    message = raw.get("message")
+    value = message.get("message_id") if isinstance(message, dict) else None
+    return str(value)[:100] if isinstance(value, str | int) and value else ""
+
+
+def _parse(raw: dict[str, Any]) -> ZaloUpdate | Malformed | None:
     message = raw.get("message")
     if not isinstance(message, dict):
-        return None
+        return Malformed("no message")
     sender = message.get("from") or {}
     chat = message.get("chat") or {}
+    if not isinstance(sender, dict) or not isinstance(chat, dict):
+        return Malformed("from or chat is not an object", _message_id(raw))
     sender_id = str(sender.get("id") or "")
     message_id = str(message.get("message_id") or "")
-    if not sender_id or not message_id or sender.get("is_bot"):
+    if sender.get("is_bot"):
         return None
+    if not sender_id or not message_id:
+        return Malformed("no sender or message id", message_id)
+    if len(sender_id) > 100 or len(message_id) > 100:
+        return Malformed("an id over 100 characters", message_id[:100])
     date = message.get("date")
     sent_at = None
     if isinstance(date, int | float) and date > 0:

@@ -15,7 +15,12 @@
 //     bot uses (setMyCommands, getWebhookInfo, sendPhoto, ...) are served here, the rest get a
 //     Bot-API-shaped 404;
 //   - tests can inject Bot API errors (429 with retry_after, 403, ...) and read every bot
-//     call with the time it arrived, through /_runner/* routes.
+//     call with the time it arrived, through /_runner/* routes;
+//   - a strict mode (/_runner/limits) refuses sends over Telegram's published pace with 429,
+//     as Telegram does: the Bot FAQ (quoted at https://grammy.dev/advanced/flood.html) says
+//     to avoid more than one message per second in a chat ("we may allow short bursts") and
+//     that bulk notifications get no more than about 30 messages per second. Tests then
+//     assert the peer's verdict (no 429) instead of counting arrivals themselves.
 // It prints one line of JSON, {"port": N}, when it is ready.
 
 import http from 'node:http';
@@ -58,9 +63,13 @@ const state = {
   webhookLog: [],
   pushing: new Set(),
   retryAt: {},
+  limits: {},
+  accepted: {},
 };
 
 function reset() {
+  state.limits = {};
+  state.accepted = {};
   state.calls = [];
   state.faults = [];
   state.callbackAnswers = [];
@@ -309,6 +318,23 @@ function menuKey(p) {
   return `${p.scope?.type ?? 'default'}|${p.language_code ?? ''}`;
 }
 
+const SENDS = new Set(['sendMessage', 'sendPhoto', 'sendDocument']);
+
+// The strict pace: at most per_second sends in any second per bot, and in one chat sends at
+// least chat_gap_ms apart (a little under a second: arrival jitter is not a burst).
+function overPace(token, method, chatId, t) {
+  const limits = state.limits[token];
+  if (!limits || !SENDS.has(method)) return false;
+  const seen = (state.accepted[token] ??= { all: [], chats: {} });
+  while (seen.all.length && seen.all[0] <= t - 1000) seen.all.shift();
+  const last = seen.chats[String(chatId)];
+  if (seen.all.length >= limits.per_second) return true;
+  if (last !== undefined && t - last < limits.chat_gap_ms) return true;
+  seen.all.push(t);
+  seen.chats[String(chatId)] = t;
+  return false;
+}
+
 function takeFault(token, method, chatId) {
   const fault = state.faults.find(
     (f) => f.count > 0 && f.method === method && (f.token == null || f.token === token)
@@ -368,6 +394,9 @@ async function control(path, p, res, url) {
     case '/_runner/faults':
       state.faults.push({ count: 1, ...p });
       return ok(res, true);
+    case '/_runner/limits':
+      state.limits[p.token] = { per_second: Number(p.per_second ?? 30), chat_gap_ms: Number(p.chat_gap_ms ?? 900) };
+      return ok(res, true);
     case '/_runner/callback_answers': {
       const token = url.searchParams.get('token');
       return ok(res, state.callbackAnswers.filter((a) => !token || a.token === token));
@@ -416,6 +445,10 @@ const front = http.createServer(async (req, res) => {
         call.status = fault.error_code;
         const parameters = fault.retry_after ? { retry_after: fault.retry_after } : undefined;
         return fail(res, fault.error_code, fault.description, parameters);
+      }
+      if (overPace(token, method, p.chat_id, call.t)) {
+        call.status = 429;
+        return fail(res, 429, 'Too Many Requests: retry after 1', { retry_after: 1 });
       }
       return await botMethod(token, method, p, res);
     }
