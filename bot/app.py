@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -57,6 +57,7 @@ from handlers.render import Renderer
 from handlers.reply_codes import ReplyCodeGrammar
 from handlers.reports import ReportFlow
 from handlers.stats_desk import StatsDesk
+from handlers.status import QuotaPlan, snapshot
 from handlers.workbook import WorkbookWriter
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
@@ -150,6 +151,29 @@ class App:
             await arm_digest(uow, self.policy.digest, self.tz, self.clock.now())
             await uow.commit()
 
+    def quota_plans(self) -> list[QuotaPlan]:
+        """The quota-counted bots as configured, for this month (local time)."""
+        now = self.clock.now()
+        plans = []
+        for z in self.zalo:
+            q = z.settings.quota
+            plans.append(QuotaPlan(z.settings.channel, z.quota.label, z.quota.month(now),
+                                   q.monthly_messages, q.monthly_users, q.stranger_messages,
+                                   q.stranger_users))
+        return plans
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        """/healthz: the same snapshot as `tinhhinh status`, with the service's token checks;
+        503 while the database cannot be read."""
+        try:
+            async with self.uows() as uow:
+                snap = await snapshot(uow, self.quota_plans())
+        except Exception as exc:
+            log.warning("health: the database cannot be read (%s)", type(exc).__name__)
+            return 503, {"ok": False, "database": "unreachable"}
+        tokens = {z.settings.channel: z.token_state for z in self.zalo}
+        return 200, {"ok": True, **snap.to_json(tokens)}
+
     async def close(self) -> None:
         if self.telegram is not None:
             await self.telegram.close()
@@ -177,6 +201,12 @@ def build_app(
     tz = ZoneInfo(settings.timezone)
     catalog = load_catalog()  # a broken form stops start-up here, naming file and field
     policy = load_policy(catalog.forms, tz, settings.policy_file)  # likewise a bad policy
+    missing = policy.years_without_holidays(clock.now().astimezone(tz).date())
+    if missing:
+        log.warning("the policy has no public holidays for %s: due dates and working hours "
+                    "will not skip the lunar new year or other holidays there; add them under "
+                    "working_hours.holidays (TINHHINH_POLICY_FILE)",
+                    ", ".join(map(str, missing)))
     translator = Translator.load(default=settings.default_language)
     engine = Engine(
         catalog.forms,
@@ -188,7 +218,7 @@ def build_app(
         ),
     )
     db = create_engine(settings.database_url)
-    uows = UnitOfWorkFactory(session_factory(db))
+    uows = UnitOfWorkFactory(session_factory(db), settings.sqlite_lock_wait_seconds)
     renderer = Renderer(translator, engine, tz)
     flow = ReportFlow(engine, renderer)
     texts = PeriodTexts(policy.periods, catalog.forms, tz)
@@ -282,7 +312,7 @@ def build_app(
         if zalo_bot.webhook is not None:
             http.add_post(settings.zalo.webhook_path(bot_settings), zalo_bot.webhook.handle)
         zalo.append(zalo_bot)
-    return App(
+    app = App(
         settings=settings,
         clock=clock,
         db=db,
@@ -307,6 +337,8 @@ def build_app(
         digest=digest,
         workbook=workbook,
     )
+    http.health = app.health
+    return app
 
 
 def _zalo_bot(

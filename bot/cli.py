@@ -1,4 +1,9 @@
-"""The `tinhhinh` command (also `python -m bot`): the interface administrators script against."""
+"""The `tinhhinh` command (also `python -m bot`): the interface administrators script against.
+
+Every failure is one line on stderr and exit code 2, never a traceback: a bad setting names
+the variable and the rule (never its value: it may be a token), a locked SQLite database says
+how long it waited, anything unforeseen says its kind and a message with secrets redacted.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,19 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.tree import Tree
 
+from bot import logredact
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel
+from bot.channels.zalo.client import ZaloApiError, ZaloNetworkError
 from bot.config import Settings
 from bot.console_chat import chat as console_chat
 from bot.engine.messages import Msg
@@ -31,12 +40,16 @@ from handlers.enrolment import InviteError, create_invite
 from handlers.export import audit_export
 from handlers.export_period import parse_period
 from handlers.org_import import import_units, read_table
+from handlers.privacy import EVERYONE, NOBODY
+from handlers.status import Snapshot, snapshot
+from storage.database import DatabaseLocked
 from storage.migrate import is_up_to_date, upgrade
 
-cli = typer.Typer(help="tinhhinh: situation reports for trade unions", no_args_is_help=True)
-db_cli = typer.Typer(help="Database schema", no_args_is_help=True)
-org_cli = typer.Typer(help="The union org tree", no_args_is_help=True)
-invite_cli = typer.Typer(help="Invite codes", no_args_is_help=True)
+_QUIET = {"no_args_is_help": True, "pretty_exceptions_enable": False}
+cli = typer.Typer(help="tinhhinh: situation reports for trade unions", **_QUIET)  # type: ignore[arg-type]
+db_cli = typer.Typer(help="Database schema", **_QUIET)  # type: ignore[arg-type]
+org_cli = typer.Typer(help="The union org tree", **_QUIET)  # type: ignore[arg-type]
+invite_cli = typer.Typer(help="Invite codes", **_QUIET)  # type: ignore[arg-type]
 cli.add_typer(db_cli, name="db")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(invite_cli, name="invite")
@@ -46,8 +59,13 @@ T = TypeVar("T")
 
 @functools.cache
 def _translator() -> Translator:
-    # Loaded once per command: an import with many errors prints many lines.
-    return Translator.load(default=Settings().default_language)
+    # Loaded once per command: an import with many errors prints many lines. The language
+    # comes from the settings only when they are valid (a bad setting is reported in it).
+    try:
+        language = Settings().default_language
+    except ValidationError:
+        language = "vi"
+    return Translator.load(default=language)
 
 
 def _say(msg: Msg, *, err: bool = False) -> None:
@@ -65,10 +83,14 @@ def _with_app(
             _say(Msg("cli.bad_policy", problem=str(exc)), err=True)
             raise typer.Exit(2) from None
         try:
-            if require_schema and not await is_up_to_date(app.db):
+            wait = app.settings.sqlite_lock_wait_seconds
+            if require_schema and not await is_up_to_date(app.db, lock_wait=wait):
                 _say(Msg("cli.not_migrated"), err=True)
                 raise typer.Exit(2)
             return await body(app)
+        except DatabaseLocked as exc:
+            _say(Msg("cli.db_locked", seconds=round(exc.waited)), err=True)
+            raise typer.Exit(2) from None
         finally:
             await app.close()
 
@@ -113,7 +135,7 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
 
     async def body(app: App) -> None:
-        await upgrade(app.db)
+        await upgrade(app.db, lock_wait=app.settings.sqlite_lock_wait_seconds)
         _say(Msg("cli.db_upgraded"))
 
     _with_app(body, require_schema=False)
@@ -127,15 +149,18 @@ def org_import(file: Path = typer.Argument(..., exists=True, dir_okay=False)) ->
         rows, problem = read_table(file)
         if problem is not None:
             _say(problem, err=True)
-            return 1
+            return 2
         async with app.uows() as uow:
-            result = await import_units(uow, rows, app.clock.now())
+            result = await import_units(uow, rows, app.clock.now(),
+                                        known_levels=app.policy.org_levels)
             if result.errors:
                 for error in result.errors:
                     _say(error, err=True)
                 _say(Msg("org.nothing_imported", count=len(result.errors)), err=True)
-                return 1
+                return 2
             await uow.commit()
+        for warning in result.warnings:
+            _say(warning, err=True)
         _say(Msg("org.imported", added=result.added, updated=result.updated))
         return 0
 
@@ -193,7 +218,7 @@ def invite_create(
                 )
             except InviteError as exc:
                 _say(exc.msg, err=True)
-                return 1
+                return 2
             await uow.commit()
         username = settings.telegram.username
         link = f"https://t.me/{username.lstrip('@')}?start={invite.code}" if username else None
@@ -218,6 +243,10 @@ def export_command(
     period: str = typer.Option(..., "--period", help="2026-10 (month), 2026-Q4 or 2026"),
     unit: str = typer.Option(..., "--unit", help="Unit code: its whole subtree is exported"),
     out: Path = typer.Option(..., "--out", help="The .xlsx file to write"),
+    free_text: bool = typer.Option(
+        False, "--free-text",
+        help="Include free text (descriptions, proposals, resolutions), which may name "
+             "workers; withheld by default. The audit log records the choice."),
 ) -> None:
     """Export a subtree's reports, hot spots and reporting ledger for a period to Excel."""
 
@@ -225,6 +254,9 @@ def export_command(
         wanted = parse_period(period)
         if wanted is None:
             _say(Msg("cli.export.bad_period", text=period), err=True)
+            return 2
+        if not out.parent.is_dir():
+            _say(Msg("cli.export.no_folder", folder=str(out.parent)), err=True)
             return 2
         assert app.workbook is not None
         partial = out.with_name(out.name + ".part")
@@ -239,10 +271,11 @@ def export_command(
             with Progress(*columns, console=Console(stderr=True)) as bar:
                 task = bar.add_task("export", total=None)
                 summary = await app.workbook.write(
-                    uow, top, wanted, partial,
+                    uow, top, wanted, partial, EVERYONE if free_text else NOBODY,
                     progress=lambda n: bar.advance(task, n),
                     on_total=lambda n: bar.update(task, total=n))
-            await audit_export(uow, summary, app.clock.now(), via="cli", label="cli")
+            await audit_export(uow, summary, app.clock.now(), via="cli", label="cli",
+                               free_text="all" if free_text else "withheld")
             await uow.commit()
         partial.replace(out)  # a failed export never leaves half a file under the name
         _say(Msg("cli.export.done", path=str(out), reports=summary.reports,
@@ -252,6 +285,77 @@ def export_command(
     code = _with_app(body)
     if code:
         raise typer.Exit(code)
+
+
+@cli.command("status")
+def status_command(
+    check_tokens: bool = typer.Option(True, "--check-tokens/--no-check-tokens",
+                                      help="Ask each messenger whether its token works"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Channels and tokens, quotas, the sending backlog and updates set aside."""
+
+    async def body(app: App) -> None:
+        async with app.uows() as uow:
+            snap = await snapshot(uow, app.quota_plans())
+        tokens = await _tokens(app) if check_tokens else {}
+        if as_json:
+            typer.echo(json.dumps({"channels": sorted(app.channels), **snap.to_json(tokens)},
+                                  ensure_ascii=False))
+            return
+        for line in status_lines(snap, tokens, sorted(app.channels), app.tz):
+            _say(line)
+
+    _with_app(body)
+
+
+async def _tokens(app: App) -> dict[str, str]:
+    """Each messenger's answer to getMe: ok, refused: <code>, or unreachable."""
+    tokens: dict[str, str] = {}
+    if app.telegram is not None:
+        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+        try:
+            await asyncio.wait_for(app.telegram.bot.get_me(), 15)
+            tokens["telegram"] = "ok"
+        except TelegramUnauthorizedError:
+            tokens["telegram"] = "refused: 401"
+        except (TelegramNetworkError, TimeoutError, OSError):
+            tokens["telegram"] = "unreachable"
+    for zalo in app.zalo:
+        try:
+            await asyncio.wait_for(zalo.client.get_me(), 15)
+            tokens[zalo.settings.channel] = "ok"
+        except ZaloApiError as exc:
+            tokens[zalo.settings.channel] = f"refused: {exc.code}"
+        except (ZaloNetworkError, TimeoutError):
+            tokens[zalo.settings.channel] = "unreachable"
+    return tokens
+
+
+def status_lines(snap: Snapshot, tokens: dict[str, str], channels: list[str],
+                 tz: ZoneInfo) -> list[Msg]:
+    lines = [Msg("status.channels", channels=", ".join(channels) or "-")]
+    for channel, state in sorted(tokens.items()):
+        lines.append(Msg(f"status.token.{state.split(':')[0]}", channel=channel,
+                         code=state.partition(": ")[2]))
+    for q in snap.quotas:
+        lines.append(Msg("status.quota", label=q.label, month=q.month, messages=q.messages,
+                         messages_cap=q.messages_cap, users=q.users, users_cap=q.users_cap,
+                         stranger_users=q.stranger_users,
+                         stranger_users_cap=q.stranger_users_cap,
+                         stranger_messages=q.stranger_messages,
+                         stranger_messages_cap=q.stranger_messages_cap))
+        if q.paused_until is not None:
+            lines.append(Msg("status.paused", strikes=q.strikes,
+                             until=f"{q.paused_until.astimezone(tz):%H:%M %d/%m/%Y}"))
+    lines.append(Msg("status.backlog", **snap.outbox))
+    for channel, counts in sorted(snap.inbound.items()):
+        lines.append(Msg("status.inbound", channel=channel, pending=counts.get("pending", 0),
+                         failed=counts.get("failed", 0), malformed=counts.get("malformed", 0)))
+    if not snap.inbound:
+        lines.append(Msg("status.inbound_none"))
+    return lines
 
 
 @cli.command("chat")
@@ -282,4 +386,29 @@ def demo() -> None:
 
 
 def main() -> None:
-    cli()
+    """The console script: any failure is one line and exit code 2."""
+    try:
+        cli()
+    except ValidationError as exc:
+        typer.echo(_translator().render(None, Msg("cli.bad_settings",
+                                                  problems=settings_problems(exc))), err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        problem = logredact.redact(f"{type(exc).__name__}: {exc}").splitlines()
+        typer.echo(_translator().render(None, Msg("cli.failed",
+                                                  problem=problem[0] if problem else "")),
+                   err=True)
+        sys.exit(2)
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """What is wrong with the settings, by variable name; never the value (it may be a
+    token: pydantic's own message quotes part of it)."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = "TINHHINH_" + "__".join(str(p).upper() for p in error["loc"] if p != "__root__")
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name}: {message}" if error["loc"] else message)
+    return "; ".join(problems)

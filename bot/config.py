@@ -226,6 +226,8 @@ class Settings(BaseSettings):
     attachments: AttachmentSettings = AttachmentSettings()
     # How often the fire poller looks for due timers, in seconds.
     fire_poll_seconds: float = Field(default=5.0, gt=0)
+    # SQLite: how long start-up, commands and writes wait for another process's write lock.
+    sqlite_lock_wait_seconds: float = Field(default=30.0, gt=0)
 
     # Identity linking codes ("/lienket") live this long.
     link_code_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -13,6 +13,8 @@ from aiohttp import web
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The service's state for /healthz: an HTTP status and a JSON body (bot.app.App.health).
+Health = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 def has_secret(request: web.Request, header: str, secret: bytes) -> bool:
@@ -37,6 +39,7 @@ class HttpServer:
         self.app = web.Application(client_max_size=2 * 1024 * 1024)
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
+        self.health: Health | None = None
 
     def add_post(self, path: str, handler: Handler) -> None:
         self.app.router.add_post(path, handler)
@@ -60,4 +63,7 @@ class HttpServer:
             self._runner = None
 
     async def _health(self, request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
+        if self.health is None:
+            return web.json_response({"ok": True})
+        status, body = await self.health()
+        return web.json_response(body, status=status)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -118,12 +118,17 @@ class DigestSpec(_Strict):
     _clock = field_validator("at", mode="before")(lambda v: _time_of_day(v))
 
 
+class OrgSpec(_Strict):
+    levels: list[str] = Field(default_factory=list)
+
+
 class PolicySpec(_Strict):
     hot_spots: HotSpotSpec
     escalation: dict[str, LadderSpec]
     working_hours: WorkingHoursSpec
     calendar: CalendarSpec
     digest: DigestSpec = DigestSpec()
+    org: OrgSpec = OrgSpec()
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,15 @@ class Policy:
     periods: dict[str, PeriodRule]
     period_overrides: dict[str, dict[str, PeriodRule]]
     digest: DigestRule
+    # Level labels the org import knows, as typed in the policy.
+    org_levels: tuple[str, ...] = ()
+
+    def years_without_holidays(self, today: date, days: int = 365) -> list[int]:
+        """Calendar years touched by the next ``days`` days with no holiday in the policy:
+        their due dates would not move off Tết (start-up warns)."""
+        covered = {d.year for d in self.calendar.holidays}
+        last = today + timedelta(days=days)
+        return [y for y in range(today.year, last.year + 1) if y not in covered]
 
 
 def load_policy(forms: dict[str, Form], tz: ZoneInfo, override: Path | None = None) -> Policy:
@@ -203,7 +217,7 @@ def _build(spec: PolicySpec, forms: dict[str, Form], tz: ZoneInfo, source: str) 
     digest = DigestRule(WEEKDAYS.index(d.weekday), d.at, d.chart_weeks, d.open_incident_hours,
                         d.enrolment_target)
     return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar,
-                  periods, overrides, digest)
+                  periods, overrides, digest, tuple(spec.org.levels))
 
 
 def _periods(spec: CalendarSpec, forms: dict[str, Form], source: str

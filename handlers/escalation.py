@@ -115,13 +115,15 @@ class Escalation:
         alerted: list[Recipient] = []
         reached = incident.level
         alerts = ladder.alerts(step, len(levels))
+        readers = await self.notifier.readers(
+            uow, [r for i, _ in alerts for r in levels[i].officials])
         for level_index, repeat in alerts:
             level = levels[level_index]
             lines = self._why(incident, ladder, levels, level_index, repeat)
             for official in level.officials:
                 message = self.notifier.alert(self.notifier.lang(official.person), incident,
                                               report, unit, lines,
-                                              direct=level.unit.id == unit.parent_id)
+                                              reader=readers[official.person.id])
                 await self.notifier.send(uow, official, message, now, kind="alert",
                                          once=f"alert:{run_key(incident)}:{step}")
                 alerted.append(official)
@@ -175,15 +177,13 @@ class Escalation:
         recipients = ([by] if by else []) + [
             r for r in (above.officials if above else ()) if not by or r.person.id != by.person.id
         ]
-        # Free text only for the officials of the unit's direct upper level.
-        direct = {r.person.id for level in levels if level.unit.id == unit.parent_id
-                  for r in level.officials}
+        readers = await self.notifier.readers(uow, recipients)
         for to in recipients:
             lang = self.notifier.lang(to.person)
             line = Msg("incident.unresolved", hours=hours, name=name,
                        time=self.notifier.local(incident.acknowledged_at or now))
             message = self.notifier.alert(lang, incident, report, unit, [line],
-                                          direct=to.person.id in direct)
+                                          reader=readers[to.person.id])
             await self.notifier.send(uow, to, message, now, kind="alert",
                                      once=f"unresolved:{run_key(incident)}:{reminder}")
         await uow.incidents.log(incident.id, "reminded", now, details={

@@ -20,6 +20,7 @@ from bot.engine.form import Choice
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from handlers.export_period import ExportPeriod, parse_period, recent_periods
+from handlers.privacy import Reader
 from handlers.turn import OFFICIAL_ROLES, Turn
 from handlers.workbook import ExportSummary, WorkbookWriter
 from storage.models import ChannelIdentity, Fire, OrgUnit
@@ -51,11 +52,13 @@ def period_label(t: Callable[[Msg], str], period: ExportPeriod) -> str:
 
 
 async def audit_export(uow: UnitOfWork, summary: ExportSummary, now: datetime, *,
-                       via: str, person_id: int | None = None, identity_id: int | None = None,
-                       label: str = "") -> None:
+                       via: str, free_text: str, person_id: int | None = None,
+                       identity_id: int | None = None, label: str = "") -> None:
+    """``free_text``: "by_level" (a chat export: as privacy by level allows), "all" or
+    "withheld" (the command line, with or without its explicit flag)."""
     await uow.audit.write("export", now, subject=f"unit:{summary.unit}",
                           details={"period": summary.period, "via": via,
-                                   "rows": dict(summary.sheets)},
+                                   "rows": dict(summary.sheets), "free_text": free_text},
                           person_id=person_id, identity_id=identity_id, label=label)
 
 
@@ -140,7 +143,9 @@ class ExportDesk:
             log.warning("export %s: unit, account or period gone", fire.target)
             return
         out = io.BytesIO()
-        summary = await self.writer.write(uow, unit, period, out)
+        # Read as the person who asked may read, by their roles now (not the unit exported).
+        reader = Reader.of(await uow.memberships.of_person(int(p["person"])))
+        summary = await self.writer.write(uow, unit, period, out, reader)
         name = file_name(unit, period)
         file_id = await uow.files.add(name, XLSX, out.getvalue(), now)
         lang = str(p.get("lang") or self.default_language)
@@ -153,5 +158,5 @@ class ExportDesk:
             payload=OutboundMessage(caption, file=OutboundFile(file_id, "document", name))
             .to_payload(), now=now, kind="reply", dedupe_key=f"export:{fire.id}",
         )
-        await audit_export(uow, summary, now, via=identity.channel, person_id=int(p["person"]),
-                           identity_id=identity.id)
+        await audit_export(uow, summary, now, via=identity.channel, free_text="by_level",
+                           person_id=int(p["person"]), identity_id=identity.id)

@@ -17,6 +17,7 @@ from bot.channels.base import OutboundMessage
 from bot.engine.form import Form
 from bot.engine.messages import Msg
 from bot.i18n import Translator
+from handlers.privacy import Reader, may_read
 from handlers.reachability import unit_ids_upward
 from handlers.render import Renderer
 from handlers.reply_codes import ReplyCodeGrammar
@@ -83,17 +84,18 @@ class Notifier:
     def severity(self, lang: str, severity: str) -> str:
         return self.tr.text(lang, f"severity.{severity}")
 
-    def card(self, lang: str, report: Report, *, direct: bool) -> str:
+    def card(self, lang: str, report: Report, unit: OrgUnit, reader: Reader) -> str:
         """The report's answers as the alert shows them. Free text, which may name workers,
-        is shown only to the unit's direct upper level (``direct``); levels further up read
-        that it is withheld and can ask the level below."""
+        is shown as privacy by level allows (handlers.privacy); levels further up read that
+        it is withheld and can ask the level below."""
         form = self.forms.get(report.form_id)
         if form is None:
             return ""
+        readable = may_read(reader, unit)
         lines = []
         for q in form.questions:
             if q.key in report.answers:
-                if q.free_text and report.answers[q.key] and not direct:
+                if q.free_text and report.answers[q.key] and not readable:
                     value = self.tr.text(lang, "incident.withheld")
                 else:
                     value = self.renderer.value(lang, q, report.answers[q.key])
@@ -101,13 +103,13 @@ class Notifier:
         return "\n".join(lines)
 
     def alert(self, lang: str, incident: Incident, report: Report, unit: OrgUnit,
-              lines: Sequence[Msg], *, direct: bool) -> OutboundMessage:
+              lines: Sequence[Msg], *, reader: Reader) -> OutboundMessage:
         t = self.tr.render
         head = t(lang, Msg("incident.alert", severity=self.severity(lang, incident.severity),
                            number=incident.id, unit=unit.name, ref=report.ref,
                            time=self.local(report.submitted_at)))
         text = "\n".join([head, *(t(lang, m) for m in lines),
-                          self.card(lang, report, direct=direct)])
+                          self.card(lang, report, unit, reader)])
         return self.with_actions(lang, text, incident)
 
     def with_actions(self, lang: str, text: str, incident: Incident) -> OutboundMessage:
@@ -127,6 +129,17 @@ class Notifier:
             address=to.identity.address, payload=message.to_payload(), now=now, kind=kind,
             dedupe_key=f"{once}:{to.person.id}",
         )
+
+    async def readers(self, uow: UnitOfWork, people: Sequence[Recipient]) -> dict[int, Reader]:
+        """Each recipient as a reader of free text, by all of their roles (one query)."""
+        roles = await uow.memberships.roles_of(sorted({r.person.id for r in people}))
+        return {person: Reader.of_roles(pairs) for person, pairs in roles.items()}
+
+    def note(self, lang: str, note: str | None, unit: OrgUnit, reader: Reader) -> str:
+        """An official's note or resolution as ``reader`` may read it."""
+        if not note or may_read(reader, unit):
+            return note or ""
+        return self.tr.text(lang, "incident.withheld")
 
     async def reporter(self, uow: UnitOfWork, report: Report) -> Recipient | None:
         """Where the reporter hears back: the account they filed from."""

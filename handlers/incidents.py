@@ -17,6 +17,7 @@ from bot.engine.escalation import Ladder
 from bot.engine.messages import Msg
 from handlers.escalation import Escalation, run_key
 from handlers.incident_alerts import Notifier, Recipient
+from handlers.privacy import Reader
 from handlers.reply_codes import ReplyCode
 from handlers.turn import OFFICIAL_ROLES, Turn
 from storage.models import Incident, OrgUnit, Report
@@ -192,14 +193,15 @@ class IncidentDesk:
         found = await turn.uow.incidents.with_report(number)
         if found is None:
             return
-        incident = found[0]
+        incident, _, unit = found
         if incident.state == "resolved":
             person = await turn.uow.people.get(incident.resolved_by or 0)
+            reader = Reader.of(await turn.memberships())
             await self._refuse(turn, Msg(
                 "incident.already_resolved", number=number,
                 name=person.display_name if person else "",
                 time=self.notifier.local(incident.resolved_at or turn.now),
-                note=incident.resolution or ""))
+                note=self.notifier.note(turn.lang, incident.resolution, unit, reader)))
         else:
             person = await turn.uow.people.get(incident.acknowledged_by or 0)
             await self._refuse(turn, Msg(
@@ -232,20 +234,28 @@ class IncidentDesk:
 
     async def _tell(self, turn: Turn, incident: Incident, report: Report, scope: OrgUnit,
                     what: str, note: str | None = None) -> None:
-        """The reporter, and every other official alerted, hear what was done and by whom."""
+        """The reporter, and every other official alerted, hear what was done and by whom;
+        the note only where privacy by level lets them read it."""
         uow = turn.uow
+        unit = await uow.units.get(report.unit_id)
+        assert unit is not None
         name = turn.person.display_name or turn.identity.display_name
         params = {"number": incident.id, "ref": report.ref, "name": name, "unit": scope.name,
-                  "time": self.notifier.local(turn.now), "note": note or ""}
+                  "time": self.notifier.local(turn.now)}
         once = f"{what}:{run_key(incident)}:{incident.version}"
         reporter = await self.notifier.reporter(uow, report)
-        if reporter is not None and reporter.person.id != turn.person.id:
-            await self.notifier.send(uow, reporter, Msg(f"incident.reporter_{what}", **params),
-                                     turn.now, kind="notice", once=f"reporter-{once}")
         others: list[Recipient] = [
             r for r in await self.escalation.officials_alerted(uow, incident.id)
             if r.person.id != turn.person.id
             and (reporter is None or r.person.id != reporter.person.id)]
-        for official in others:
-            await self.notifier.send(uow, official, Msg(f"incident.{what}_by", **params),
-                                     turn.now, kind="notice", once=f"others-{once}")
+        told = ([reporter] if reporter is not None and reporter.person.id != turn.person.id
+                else [])
+        readers = await self.notifier.readers(uow, [*told, *others])
+        for to, key, prefix in [*((r, f"incident.reporter_{what}", "reporter") for r in told),
+                                 *((r, f"incident.{what}_by", "others") for r in others)]:
+            lang = self.notifier.lang(to.person)
+            text = self.notifier.note(lang, note, unit, readers[to.person.id])
+            reason = "\n" + self.notifier.tr.text(lang, "incident.reason", note=text) if text \
+                else ""
+            await self.notifier.send(uow, to, Msg(key, **params, note=text, reason=reason),
+                                     turn.now, kind="notice", once=f"{prefix}-{once}")

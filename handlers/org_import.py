@@ -1,12 +1,20 @@
 """`tinhhinh org import`: read CSV or XLSX (ma, ten, ma_cap_tren, cap), validate, then upsert.
 
-Every problem is reported with its spreadsheet row number, and then nothing is imported.
+Every problem is reported with its spreadsheet row number, and then nothing is imported. A
+level label the policy does not know is imported with a warning naming the row.
+
+A CSV is read in whatever Excel on a Vietnamese Windows saves: UTF-8 (with or without its
+byte-order mark), "Unicode text" (UTF-16, tab-separated) or plain "CSV" (Windows-1258, whose
+letters are built from combining marks: normalised to NFC). A file in none of these gets one
+line saying how to save it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,12 +35,19 @@ class ImportResult:
     added: int = 0
     updated: int = 0
     errors: list[Msg] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
 
 
 def read_table(path: Path) -> tuple[list[tuple[int, dict[str, str]]], Msg | None]:
     """Rows as (spreadsheet row number, {column: text}), the header being row 1;
     and a message when required columns are missing."""
-    raw = _xlsx_rows(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_rows(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw = _xlsx_rows(path)
+    else:
+        text = decode(path.read_bytes())
+        if text is None:
+            return [], Msg("org.bad_encoding", file=path.name)
+        raw = _csv_rows(text)
     if not raw:
         return [], Msg("org.empty_file")
     header = [COLUMNS.get(fold(str(h or "")), "") for h in raw[0]]
@@ -51,8 +66,27 @@ def read_table(path: Path) -> tuple[list[tuple[int, dict[str, str]]], Msg | None
     return rows, None
 
 
-def _csv_rows(path: Path) -> list[list[Any]]:
-    text = path.read_bytes().decode("utf-8-sig")
+def decode(data: bytes) -> str | None:
+    """The text of a CSV in one of the encodings Excel saves; None when it is none of them."""
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    elif b"\x00" in data[:400]:  # UTF-16 without its mark: every ASCII letter has a zero
+        candidates = ["utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"]
+    else:
+        # Not UTF-8: the legacy "CSV" of Vietnamese Windows. Its bytes 0x80-0xFF are letters
+        # and marks, so Latin-1 text decodes too (it has no Vietnamese to get wrong).
+        candidates = ["utf-8", "cp1258"]
+    for encoding in candidates:
+        try:
+            return unicodedata.normalize("NFC", data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _csv_rows(text: str) -> list[list[Any]]:
     try:
         dialect: Any = csv.Sniffer().sniff(text.splitlines()[0] if text else "", ",;\t")
     except csv.Error:
@@ -110,18 +144,32 @@ def validate(
     return units, errors
 
 
+def unknown_levels(rows: list[tuple[int, dict[str, str]]],
+                   known: tuple[str, ...]) -> list[Msg]:
+    """A warning for each row whose level label the policy does not know (a typo shows)."""
+    if not known:
+        return []
+    folded = {fold(k) for k in known}
+    listed = ", ".join(known)
+    return [Msg("org.unknown_level", row=number, level=cells["cap"], known=listed)
+            for number, cells in rows if cells.get("cap") and fold(cells["cap"]) not in folded]
+
+
 async def import_units(
-    uow: UnitOfWork, rows: list[tuple[int, dict[str, str]]], now: datetime, *, plan: bool = True
+    uow: UnitOfWork, rows: list[tuple[int, dict[str, str]]], now: datetime, *, plan: bool = True,
+    known_levels: tuple[str, ...] = (),
 ) -> ImportResult:
     units, errors = validate(rows, await uow.units.parents())
     if errors:
         return ImportResult(errors=errors)
+    warnings = unknown_levels(rows, known_levels)
     if not units:
         return ImportResult(errors=[Msg("org.empty_file")])
     added, updated = await uow.units.upsert(units, now)
     if plan:  # new units owe the current periods' reports: the running bot plans at once
         await arm_calendar(uow, now)
     await uow.audit.write(
-        "org.imported", now, details={"added": added, "updated": updated}, label="cli"
+        "org.imported", now, details={"added": added, "updated": updated,
+                                      "warnings": len(warnings)}, label="cli"
     )
-    return ImportResult(added, updated)
+    return ImportResult(added, updated, warnings=warnings)

@@ -3,8 +3,11 @@ reporting ledger; Vietnamese headers, local times, a frozen bold header row and 
 
 openpyxl's write-only mode streams rows to disk as they come, and rows are read a page at a
 time (``storage.repositories.exports``), so a 100,000-report export runs in flat memory.
-Free text that may name workers is written only where the export is made at the reporting
-unit's direct upper level (privacy by level); elsewhere the cell says it is withheld.
+Free text that may name workers is written only where the person exporting may read it
+(handlers.privacy: the reporting unit's direct upper level); elsewhere the cell says it is
+withheld. No cell written from what people typed is ever a formula: text that a spreadsheet
+would take for one (starting with = + - @, a tab or a line break) is stored as text and
+marked as such (Excel's quote prefix), whoever opens the file and in whatever program.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.engine.messages import Msg
 from bot.i18n import Translator
 from handlers.export_period import ExportPeriod
 from handlers.periods import PeriodTexts
+from handlers.privacy import Reader, may_read, may_read_of
 from storage.models import OrgUnit
 from storage.repositories.exports import ReportRow, ReportScope
 from storage.uow import UnitOfWork
@@ -52,6 +56,26 @@ class ExportSummary:
             "ledger", 0)
 
 
+# What a spreadsheet takes for the start of a formula (OWASP "CSV injection" lists = + - @,
+# tab and carriage return); a line feed is included for programs that trim before parsing.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
+    """A cell holding ``text`` as text, never as a formula.
+
+    openpyxl turns a string starting with "=" into a formula (data type "f"); here it stays
+    a string ("s"), exactly as typed, and text a spreadsheet could read as a formula also
+    gets the quote prefix (Excel's leading apostrophe, not part of the value), so neither
+    opening nor editing the cell in Excel or LibreOffice evaluates it.
+    """
+    cell = WriteOnlyCell(ws, value=text)
+    if text.startswith(FORMULA_START):
+        cell.data_type = "s"  # after the value: setting the value decides the type again
+        cell.quotePrefix = True
+    return cell
+
+
 class _Sheet:
     def __init__(self, book: Workbook, title: str, headers: Sequence[str],
                  widths: Sequence[int]) -> None:
@@ -62,7 +86,7 @@ class _Sheet:
         bold = Font(bold=True)
         cells = []
         for h in headers:
-            cell = WriteOnlyCell(self.ws, value=h)
+            cell = text_cell(self.ws, h)  # labels come from forms a province may write
             cell.font = bold
             cells.append(cell)
         self.ws.append(cells)
@@ -76,6 +100,8 @@ class _Sheet:
                 cell = WriteOnlyCell(self.ws, value=v)
                 cell.number_format = DATETIME if isinstance(v, datetime) else DATE
                 row.append(cell)
+            elif isinstance(v, str):
+                row.append(text_cell(self.ws, v))
             else:
                 row.append(v)
         self.ws.append(row)
@@ -102,8 +128,9 @@ class WorkbookWriter:
         return when.astimezone(self.tz).replace(tzinfo=None) if when is not None else None
 
     async def write(self, uow: UnitOfWork, unit: OrgUnit, period: ExportPeriod,
-                    out: Path | IO[bytes], progress: Progress | None = None,
+                    out: Path | IO[bytes], reader: Reader, progress: Progress | None = None,
                     on_total: Callable[[int], None] | None = None) -> ExportSummary:
+        """Write the workbook of ``unit``'s subtree for ``period`` as ``reader`` may read it."""
         start = datetime.combine(period.start, time(0), self.tz)
         end = datetime.combine(period.end, time(0), self.tz)
         kinds = self.texts.kind_of_form
@@ -129,13 +156,13 @@ class WorkbookWriter:
             after = 0
             while page := await uow.exports.report_page(scope, form_id, after, PAGE):
                 for row in page:
-                    sheet.add(self._report_values(form, row, unit, form_id in kinds))
+                    sheet.add(self._report_values(form, row, reader, form_id in kinds))
                 after = page[-1].report.id
                 tick(len(page))
                 await asyncio.sleep(0)  # let the bot answer between pages
             sheet.close()
             summary.sheets[form_id] = sheet.rows
-        summary.sheets["incidents"] = self._incidents(book, incidents, unit)
+        summary.sheets["incidents"] = self._incidents(book, incidents, reader)
         tick(len(incidents))
         summary.sheets["ledger"] = self._ledger(book, ledger)
         tick(len(ledger))
@@ -153,17 +180,17 @@ class WorkbookWriter:
         widths += [40 if q.free_text else 18 for q in form.questions]
         return _Sheet(book, form.title_text(self.lang), headers, widths)
 
-    def _report_values(self, form: Form, row: ReportRow, unit: OrgUnit,
+    def _report_values(self, form: Form, row: ReportRow, reader: Reader,
                        periodic: bool) -> list[Any]:
         r = row.report
         values: list[Any] = [r.ref, row.unit_code, row.unit_name, row.reporter,
                              self._local(r.submitted_at)]
         if periodic:
             values += [r.period, self.t("export.yes") if r.nil else ""]
-        direct = row.unit_parent_id == unit.id
+        readable = may_read_of(reader, r.unit_id, row.unit_parent_id)
         for q in form.questions:
             answer = r.answers.get(q.key)
-            if q.free_text and answer and not direct:
+            if q.free_text and answer and not readable:
                 values.append(self.t("export.withheld"))
             else:
                 values.append(self._answer(q, answer))
@@ -187,7 +214,7 @@ class WorkbookWriter:
 
     # -- incidents and the ledger ---------------------------------------------------------
     def _incidents(self, book: Workbook, rows: Sequence[tuple[Any, str, OrgUnit]],
-                   unit: OrgUnit) -> int:
+                   reader: Reader) -> int:
         cols = ["incident", "ref", "unit_code", "unit", "severity", "state", "opened_at",
                 "acknowledged_at", "ack_minutes", "resolved_at", "resolve_hours", "resolution"]
         sheet = _Sheet(book, self.t("export.sheet.incidents"),
@@ -197,7 +224,7 @@ class WorkbookWriter:
             ack = incident.acknowledged_at
             fixed = incident.resolved_at
             note = incident.resolution
-            if note and where.parent_id != unit.id:
+            if note and not may_read(reader, where):
                 note = self.t("export.withheld")
             sheet.add([
                 incident.id, ref, where.code, where.name,

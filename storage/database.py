@@ -2,15 +2,55 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 from storage.sqlite_inline import connector
+
+T = TypeVar("T")
+
+# How long a write waits for another process's SQLite write lock (TINHHINH_SQLITE_LOCK_WAIT).
+LOCK_WAIT_SECONDS = 30.0
+
+
+class DatabaseLocked(Exception):
+    """Another process held SQLite's write lock for longer than we wait."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(f"the database stayed locked by another process for {waited:.0f}s")
+        self.waited = waited
+
+
+def is_locked(exc: OperationalError) -> bool:
+    return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+
+
+async def while_locked(action: Callable[[], Awaitable[T]],
+                       wait: float = LOCK_WAIT_SECONDS) -> T:
+    """Run ``action``, again and again while SQLite says another process holds the write
+    lock (connections here never block on it: ``storage.sqlite_inline``), for up to
+    ``wait`` seconds; then DatabaseLocked."""
+    deadline = time.monotonic() + wait
+    pause = 0.002
+    while True:
+        try:
+            return await action()
+        except OperationalError as exc:
+            if not is_locked(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseLocked(wait) from None
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.1)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

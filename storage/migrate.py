@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.database import LOCK_WAIT_SECONDS, while_locked
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -20,24 +22,32 @@ def alembic_config() -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "head", *,
+                  lock_wait: float = LOCK_WAIT_SECONDS) -> None:
     cfg = alembic_config()
 
     def run(connection: Connection) -> None:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
 
-    async with engine.begin() as conn:
-        await conn.run_sync(run)
+    async def attempt() -> None:
+        async with engine.begin() as conn:
+            await conn.run_sync(run)
+
+    await while_locked(attempt, lock_wait)
 
 
-async def is_up_to_date(engine: AsyncEngine) -> bool:
-    """True when every migration has been applied (start-up refuses otherwise)."""
+async def is_up_to_date(engine: AsyncEngine, *, lock_wait: float = LOCK_WAIT_SECONDS) -> bool:
+    """True when every migration has been applied (start-up refuses otherwise). Waits for
+    another process's SQLite write lock (a transaction begins IMMEDIATE here) up to
+    ``lock_wait`` seconds, then raises DatabaseLocked."""
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
     def current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
-    async with engine.connect() as conn:
-        applied = await conn.run_sync(current)
-    return applied == heads
+    async def attempt() -> set[str]:
+        async with engine.connect() as conn:
+            return await conn.run_sync(current)
+
+    return await while_locked(attempt, lock_wait) == heads

@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from storage.database import LOCK_WAIT_SECONDS, DatabaseLocked, is_locked
 from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
@@ -28,9 +29,6 @@ from storage.repositories.reports import Reports
 from storage.repositories.stats import Stats
 from storage.repositories.usage import Usage
 
-# How long a write transaction waits for another process's write lock on SQLite.
-LOCK_WAIT_SECONDS = 30.0
-
 
 class UnitOfWork:
     """``async with factory() as uow: ...; await uow.commit()``; leaving uncommitted rolls back."""
@@ -39,10 +37,12 @@ class UnitOfWork:
     core: AsyncConnection
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], gate: asyncio.Lock | None = None
+        self, sessions: async_sessionmaker[AsyncSession], gate: asyncio.Lock | None = None,
+        lock_wait: float = LOCK_WAIT_SECONDS,
     ) -> None:
         self._sessions = sessions
         self._gate = gate
+        self._lock_wait = lock_wait
 
     async def __aenter__(self) -> UnitOfWork:
         if self._gate is not None:
@@ -87,7 +87,7 @@ class UnitOfWork:
         The connection never blocks on a lock (see ``storage.sqlite_inline``); another
         process holding the lock (an import from the command line) is retried here.
         """
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + self._lock_wait
         pause = 0.002
         while True:
             session = self._sessions()
@@ -96,8 +96,10 @@ class UnitOfWork:
                 return session
             except OperationalError as exc:
                 await session.close()
-                if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                if not is_locked(exc):
                     raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseLocked(self._lock_wait) from None
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.1)
 
@@ -127,10 +129,12 @@ class UnitOfWorkFactory:
     """Units of work over one database. On SQLite, write transactions queue here in arrival
     order (one writer at a time is all SQLite allows) instead of spinning on its lock."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 lock_wait: float = LOCK_WAIT_SECONDS) -> None:
         self._sessions = sessions
+        self.lock_wait = lock_wait
         bind = sessions.kw.get("bind")
         self._gate = asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self._sessions, self._gate)
+        return UnitOfWork(self._sessions, self._gate, self.lock_wait)

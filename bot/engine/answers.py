@@ -18,6 +18,9 @@ from bot.engine.text import clean, fold, tokens
 Parsed = tuple[Any, Msg | None]
 
 _NUMBER = re.compile(r"-?\d[\d.,  ]*\d|-?\d")
+_SPACES = re.compile(r"[  ]")
+# A number people type is short; a longer one is refused with the question's bounds.
+_LONGEST = 40
 _DATE = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})(?:\s*[/.\-]\s*(\d{2,4}))?$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _LIST_SPLIT = re.compile(r"[,;+]|\s+va\s+|\s+and\s+")
@@ -29,7 +32,9 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Parsed:
     if not raw:
         return None, Msg("error.empty")
     if raw.isascii() and raw.isdigit():  # "¹" and "٣" are digits to isdigit, not to int
-        n = int(raw)
+        # A digit string longer than any choice number is refused before int() reads it:
+        # Python refuses to read numbers of over 4,300 digits at all.
+        n = int(raw) if len(raw) <= 9 else 0
         if 1 <= n <= len(choices):
             return choices[n - 1].key, None
         return None, Msg("error.choice_number", count=len(choices))
@@ -82,19 +87,39 @@ def parse_number(text: str, question: Question, *, whole: bool) -> Parsed:
     raw = clean(text)
     if not raw:
         return None, Msg("error.empty")
+    lo, hi = question.min, question.max
     found = _NUMBER.findall(raw)
-    if len(found) != 1 or len(raw) > 40:
+    if len(raw) > _LONGEST:
+        too_long = len(found) == 1 and (lo is not None or hi is not None)
+        return None, (Msg("error.number_range", min=_show(lo), max=_show(hi)) if too_long
+                      else Msg("error.integer" if whole else "error.decimal"))
+    if len(found) != 1:
         return None, Msg("error.integer" if whole else "error.decimal")
-    value = _to_decimal(found[0].replace(" ", "").replace(" ", ""), whole=whole)
+    token = _spaced_thousands(found[0])
+    if token is None:  # "10 20": two numbers, not 1020
+        return None, Msg("error.one_number")
+    value = _to_decimal(token, whole=whole)
     if value is None:
         return None, Msg("error.integer" if whole else "error.decimal")
-    lo, hi = question.min, question.max
     too_low = lo is not None and value < Decimal(str(lo))
     if too_low or (hi is not None and value > Decimal(str(hi))):
         return None, Msg("error.number_range", min=_show(lo), max=_show(hi))
     if whole:
         return int(value), None
     return str(value.normalize()) if value == value.to_integral() else str(value), None
+
+
+def _spaced_thousands(token: str) -> str | None:
+    """"1 500 000" is one number written in groups of three; "10 20" or "3 4" is two
+    numbers (None): joining them would store a figure nobody typed."""
+    groups = _SPACES.split(token)
+    if len(groups) == 1:
+        return token
+    head = groups[0].lstrip("-")
+    if head.isdigit() and len(head) <= 3 and all(g.isdigit() and len(g) == 3
+                                                  for g in groups[1:]):
+        return "".join(groups)
+    return None
 
 
 def _to_decimal(token: str, *, whole: bool) -> Decimal | None:

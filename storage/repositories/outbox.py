@@ -192,6 +192,17 @@ class Outbox:
             update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
         )
 
+    async def backlog(self) -> dict[str, int]:
+        """Rows waiting, out for sending, dead and dropped (through the status index: the
+        sent rows, most of the table, are not read)."""
+        rows = await self.s.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.status.in_(("pending", "sending", "dead", "dropped")))
+            .group_by(OutboxMessage.status))
+        found = {status: 0 for status in ("pending", "sending", "dead", "dropped")}
+        found.update({status: int(n) for status, n in rows.all()})
+        return found
+
     async def pending_count(self) -> int:
         count = await self.s.scalar(
             select(func.count())

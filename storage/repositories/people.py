@@ -150,6 +150,17 @@ class Memberships:
         )
         return [(m, u) for m, u in rows.all()]
 
+    async def roles_of(self, person_ids: Sequence[int]) -> dict[int, list[tuple[str, int]]]:
+        """Each person's roles as (role, unit id), in one query."""
+        found: dict[int, list[tuple[str, int]]] = {p: [] for p in person_ids}
+        if person_ids:
+            rows = await self.s.execute(
+                select(Membership.person_id, Membership.role, Membership.unit_id)
+                .where(Membership.person_id.in_(person_ids)))
+            for person_id, role, unit_id in rows.all():
+                found[person_id].append((role, unit_id))
+        return found
+
     async def officials_reachable(
         self, unit_ids: Sequence[int]
     ) -> Sequence[tuple[Membership, Person, ChannelIdentity]]:

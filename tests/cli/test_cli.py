@@ -67,7 +67,7 @@ def test_import_reports_every_problem_with_row_numbers_and_imports_nothing(
         ",Không mã,T,",
     ])
     result = tinhhinh(db, "org", "import", str(bad))
-    assert result.returncode == 1
+    assert result.returncode == 2
     err = result.stderr
     assert "Dòng 4: mã A trùng với dòng 3." in err
     assert "Dòng 5: đơn vị B thiếu tên" in err
@@ -102,7 +102,7 @@ def test_reimport_can_move_a_unit_and_a_cycle_with_stored_units_is_refused(
 ) -> None:
     tinhhinh(db, "org", "import", str(write_csv(tmp_path / "a.csv", ["T,T,,", "H,H,T,"])))
     cyc = tinhhinh(db, "org", "import", str(write_csv(tmp_path / "b.csv", ["T,T,H,"])))
-    assert cyc.returncode == 1 and "vòng lặp" in cyc.stderr
+    assert cyc.returncode == 2 and "vòng lặp" in cyc.stderr
 
 
 def test_invite_create_json(db: Path, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_invite_create_json(db: Path, tmp_path: Path) -> None:
     assert data["telegram_link"] == f"https://t.me/tinhhinh_bot?start={data['code']}"
     assert (data["unit"], data["role"]) == ("CS", "chair")
     bad = tinhhinh(db, "invite", "create", "--unit", "NOPE", "--role", "chair")
-    assert bad.returncode == 1 and "Không có đơn vị mã NOPE" in bad.stderr
+    assert bad.returncode == 2 and "Không có đơn vị mã NOPE" in bad.stderr
 
 
 def test_chat_reads_a_piped_transcript(db: Path) -> None:
@@ -168,7 +168,13 @@ def test_export_writes_the_subtrees_month_to_excel_with_an_audit_row(db: Path) -
     book = load_workbook(out)
     rapid = list(book["Báo cáo nhanh"].iter_rows(values_only=True))
     assert len(rapid) == 2 and rapid[1][1] == "DEMO_CS1" and rapid[1][5] == "Tiền thưởng, phúc lợi"
-    # Exported at the province: CĐCS 1's own words are for its district only.
+    # An administrator's export withholds the words unless asked for them explicitly.
+    assert rapid[1][11] == "(chỉ cấp trên trực tiếp được xem)"
+    words = db.parent / "huyen-full.xlsx"
+    assert tinhhinh(db, "export", "--period", month, "--unit", "DEMO_HUYEN", "--out", str(words),
+                    "--free-text").returncode == 0
+    row = list(load_workbook(words)["Báo cáo nhanh"].iter_rows(values_only=True))[1]
+    assert row[11] == "Công nhân hỏi về tiền thưởng cuối năm"
     province = db.parent / "tinh.xlsx"
     assert tinhhinh(db, "export", "--period", month, "--unit", "demo_tinh", "--out",
                     str(province)).returncode == 0
@@ -177,8 +183,10 @@ def test_export_writes_the_subtrees_month_to_excel_with_an_audit_row(db: Path) -
     with sqlite3.connect(db) as conn:
         audits = conn.execute("SELECT subject, details FROM audit_log WHERE action = 'export' "
                               "ORDER BY id").fetchall()
-    assert [(s, json.loads(d)["via"], json.loads(d)["period"]) for s, d in audits] == [
-        ("unit:DEMO_HUYEN", "cli", month), ("unit:DEMO_TINH", "cli", month)]
+    assert [(s, json.loads(d)["via"], json.loads(d)["period"], json.loads(d)["free_text"])
+            for s, d in audits] == [("unit:DEMO_HUYEN", "cli", month, "withheld"),
+                                    ("unit:DEMO_HUYEN", "cli", month, "all"),
+                                    ("unit:DEMO_TINH", "cli", month, "withheld")]
 
     bad = tinhhinh(db, "export", "--period", "2026-13", "--unit", "DEMO_HUYEN", "--out",
                    str(out))
