@@ -49,7 +49,7 @@ class Budget(Protocol):
     async def give_back(self, uow: UnitOfWork, grant: Grant, parts: int,
                         now: datetime) -> None: ...
 
-    async def refused(self, uow: UnitOfWork, now: datetime) -> datetime: ...
+    async def refused(self, uow: UnitOfWork, grant: Grant, now: datetime) -> datetime: ...
 
     async def went_through(self, uow: UnitOfWork, grant: Grant, now: datetime) -> None: ...
 
@@ -336,7 +336,8 @@ class DeliveryWorker:
                                        now)
             if result.status == "quota":
                 result = replace(result, extra={**result.extra,
-                                                "until": await budget.refused(uow, now)})
+                                                "until": await budget.refused(uow, grant,
+                                                                              now)})
             await uow.commit()
         self._wake.set()  # a notice to the administrators may be waiting
         return result

@@ -36,6 +36,13 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+# While the probe after a pause is out, other sends wait this long at most (a probe that
+# goes through releases those already waiting at once; one refused at that very moment
+# looks again after this).
+PROBE_SECONDS = 10
+# The reason recorded on a message waiting for a pause to end.
+PAUSED = "paused after the messenger's 429"
+
 
 @dataclass(frozen=True)
 class Spend:
@@ -94,6 +101,7 @@ class MonthlyQuota:
         month = self.month(now)
         taken = await uow.usage.take_messages(
             self.channel, month, spend.parts, self._limit(spend.kind), now,
+            now + timedelta(seconds=PROBE_SECONDS),
             stranger_up_to=s.stranger_messages if stranger else None)
         if taken is None:
             return await self._why_not(uow, month, spend, stranger, now)
@@ -110,8 +118,7 @@ class MonthlyQuota:
                        now: datetime) -> Refusal:
         usage = await uow.usage.get(self.channel, month)
         if usage is not None and usage.paused_until is not None and usage.paused_until > now:
-            return Refusal(f"{self.channel} paused after the messenger's 429",
-                           usage.paused_until)
+            return Refusal(f"{PAUSED} ({self.channel})", usage.paused_until)
         if stranger and usage is not None and (
                 usage.stranger_messages + spend.parts > self.settings.stranger_messages):
             return Refusal(f"{self.channel}: the month's share for people with no role is "
@@ -153,15 +160,16 @@ class MonthlyQuota:
                                   stranger=grant.stranger)
 
     # -- after a send ------------------------------------------------------------------------
-    async def refused(self, uow: UnitOfWork, now: datetime) -> datetime:
+    async def refused(self, uow: UnitOfWork, grant: Grant, now: datetime) -> datetime:
         """The messenger said "quota exceeded": pause, and probe again when it ends."""
         month = self.month(now)
         steps = self._pauses(now)
-        paused = await uow.usage.pause(self.channel, month, now, steps)
+        paused = await uow.usage.pause(self.channel, month, now, steps, probe=grant.probe)
         if paused is None:  # another send paused it already
             usage = await uow.usage.get(self.channel, month)
             return usage.paused_until if usage and usage.paused_until else steps[0]
         strikes, until = paused
+        await uow.outbox.repark(self.channel, PAUSED, until)
         log.warning("%s: the messenger refused a send (429, %d in a row); paused until %s",
                     self.channel, strikes, until.isoformat(timespec="seconds"))
         if strikes == 1:
@@ -177,6 +185,8 @@ class MonthlyQuota:
         """A probe that went through ends the pause; the administrators hear it once."""
         if grant.probe and await uow.usage.recovered(self.channel, self.month(now)):
             log.warning("%s: sending again after a pause", self.channel)
+            # What waited for the pause (or for this probe) goes now, not at its old time.
+            await uow.outbox.repark(self.channel, PAUSED, now)
             await self.admins.send(
                 uow, Msg("quota.resumed", bot=self.label,
                          time=f"{now.astimezone(self.tz):%H:%M %d/%m/%Y}"),

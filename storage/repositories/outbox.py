@@ -137,6 +137,16 @@ class Outbox:
             values["attempts"] = OutboxMessage.attempts - 1
         await self._set(message_id, **values)
 
+    async def repark(self, channel: str, reason: str, when: datetime) -> int:
+        """Rows of ``channel`` waiting for ``reason`` (a pause) now wait until ``when``: the
+        pause's new end, or now when it is over."""
+        result = await self.s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.status == "pending",
+                   OutboxMessage.last_error.startswith(reason))
+            .values(next_attempt_at=when))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def drop(self, message_id: int, reason: str) -> None:
         """Not sent, on purpose (a stranger's or a burst's reply over its bound)."""
         await self._set(message_id, status="dropped", lease_until=None, last_error=reason)

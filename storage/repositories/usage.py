@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, case, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import upsert
@@ -45,16 +46,22 @@ class Usage:
 
     async def take_messages(
         self, channel: str, month: str, count: int, up_to: int, now: datetime,
-        stranger_up_to: int | None = None,
+        probe_until: datetime, stranger_up_to: int | None = None,
     ) -> Taken | None:
         """Count ``count`` messages if the total stays within ``up_to`` (and, for a
         stranger's message, the strangers' total within ``stranger_up_to``) and the bot is
-        not paused; None when refused (``get`` says why)."""
+        not paused; None when refused (``get`` says why).
+
+        The first send after a pause is the probe: the same UPDATE holds the others back
+        until ``probe_until`` (one probe at a time, not every lane at once)."""
         await self._ensure(channel, month)
         u = ChannelUsage
         conditions = [u.channel == channel, u.month == month, u.messages + count <= up_to,
                       or_(u.paused_until.is_(None), u.paused_until <= now)]
-        values = {"messages": u.messages + count}
+        values: dict[str, Any] = {
+            "messages": u.messages + count,
+            "paused_until": case((u.strikes > 0, probe_until), else_=u.paused_until),
+        }
         if stranger_up_to is not None:
             conditions.append(u.stranger_messages + count <= stranger_up_to)
             values["stranger_messages"] = u.stranger_messages + count
@@ -69,7 +76,7 @@ class Usage:
     async def give_back(self, channel: str, month: str, count: int, *,
                         stranger: bool = False) -> None:
         if count > 0:
-            values = {"messages": ChannelUsage.messages - count}
+            values: dict[str, Any] = {"messages": ChannelUsage.messages - count}
             if stranger:
                 values["stranger_messages"] = ChannelUsage.stranger_messages - count
             await self.s.execute(
@@ -98,7 +105,7 @@ class Usage:
             return True, None
         u = ChannelUsage
         conditions = [u.channel == channel, u.month == month]
-        values = {"users": u.users + 1}
+        values: dict[str, Any] = {"users": u.users + 1}
         if cap is not None:
             conditions.append(u.users < cap)
         if stranger_cap is not None:
@@ -134,14 +141,15 @@ class Usage:
         return bool(found)
 
     async def pause(self, channel: str, month: str, now: datetime,
-                    until_for: list[datetime]) -> tuple[int, datetime] | None:
+                    until_for: list[datetime], *, probe: bool) -> tuple[int, datetime] | None:
         """The messenger said "quota exceeded": pause until ``until_for[strikes]`` (the
-        next step of the back-off), unless a pause is already running. The strikes so far
-        and the end of the pause, or None when another send paused it first."""
+        next step of the back-off), unless a pause is already running (the probe's own
+        failure always moves it on). The strikes so far and the end of the pause, or None
+        when another send paused it first."""
         await self._ensure(channel, month)
         usage = await self.get(channel, month, lock=True)
         assert usage is not None
-        if usage.paused_until is not None and usage.paused_until > now:
+        if not probe and usage.paused_until is not None and usage.paused_until > now:
             return None
         strikes = usage.strikes + 1
         until = until_for[min(strikes, len(until_for)) - 1]

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -23,13 +21,6 @@ def tinhhinh(db: Path, *args: str, stdin: str = "",
         [str(BIN / "tinhhinh"), *args], input=stdin, capture_output=True, text=True, env=env,
         cwd=db.parent, timeout=120,
     )
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    path = tmp_path / "cli.db"
-    assert tinhhinh(path, "db", "upgrade").returncode == 0
-    return path
 
 
 def write_csv(path: Path, rows: list[str]) -> Path:

@@ -156,6 +156,11 @@ class Peer:
             "/_runner/commands", token=self.token)
         return menus
 
+    async def webhook(self) -> dict[str, Any] | None:
+        """The webhook set for this bot (url and secret_token), as the peer holds it."""
+        hook: dict[str, Any] | None = await self._get("/_runner/webhook", token=self.token)
+        return hook
+
     async def webhook_log(self) -> list[dict[str, Any]]:
         log: list[dict[str, Any]] = await self._get("/_runner/webhook_log")
         return log

@@ -5,7 +5,10 @@ getUpdates hands out one update per call, has no offset, and ends an empty long 
 error 408; while a webhook is set it refuses. Webhook deliveries carry the secret in
 X-Bot-Api-Secret-Token, some wrapped as {ok, result}, some bare. Dates are in milliseconds.
 sendMessage takes 1-2,000 characters (400 otherwise) and answers 429 once the month's
-message quota is spent. A photo's URL is served here and expires.
+message quota is spent (or, for a test, for the next few sends: ``refuse``). Zalo documents
+429 only as "quota exceeded" (DOMAIN.md, from the Bot Platform's pages); openclaw's channel
+(github.com/openclaw/openclaw, docs/channels/zalo.md) notes 429s on bursts too. A photo's
+URL is served here and expires.
 
 The simulated users live on the peer object (``says``, ``sends_photo``...); the tests read
 what the bot sent with ``sent`` / ``wait_sent``.
@@ -46,6 +49,9 @@ class BotState:
     webhook_answers: list[int] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     wrap_next: bool = True
+    # The next sends answered 429 whatever the count (a burst limit, a glitch).
+    refusals: int = 0
+    refused: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ZaloPeer:
@@ -138,6 +144,10 @@ class ZaloPeer:
             bot.webhook_answers.append(resp.status)
             return resp.status
 
+    def refuse(self, token: str, sends: int = 1) -> None:
+        """Answer the bot's next ``sends`` sends with 429."""
+        self.bots[token].refusals += sends
+
     # -- what the bot sent ----------------------------------------------------------------
     def sent(self, token: str, chat_id: str | None = None) -> list[str]:
         return [m["text"] for m in self.bots[token].sent
@@ -207,7 +217,9 @@ class ZaloPeer:
         text = body.get("text")
         if not body.get("chat_id") or not isinstance(text, str) or not 1 <= len(text) <= 2000:
             return _error(400, "text must be 1-2000 characters")
-        if len(bot.sent) >= bot.monthly_quota:
+        if bot.refusals > 0 or len(bot.sent) >= bot.monthly_quota:
+            bot.refusals = max(bot.refusals - 1, 0)
+            bot.refused.append({"chat_id": str(body["chat_id"]), "text": text})
             return _error(429, "Quota exceeded")
         message = {"chat_id": str(body["chat_id"]), "text": text,
                    "message_id": secrets.token_hex(10), "date": int(time.time() * 1000)}

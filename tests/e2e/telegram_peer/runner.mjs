@@ -286,6 +286,10 @@ async function botMethod(token, method, p, res) {
       return ok(res, true);
     case 'setWebhook':
       if (!p.url) return fail(res, 400, 'Bad Request: bad webhook: URL must be set');
+      // As the Bot API documents secret_token: 1-256 characters, A-Z, a-z, 0-9, _ and -.
+      if (p.secret_token != null && !/^[A-Za-z0-9_-]{1,256}$/.test(String(p.secret_token))) {
+        return fail(res, 400, 'Bad Request: secret token contains unallowed characters');
+      }
       state.webhooks[token] = { url: p.url, secret_token: p.secret_token || null };
       return ok(res, true, { description: 'Webhook was set' });
     case 'deleteWebhook':
@@ -407,6 +411,10 @@ async function control(path, p, res, url) {
     }
     case '/_runner/webhook_log':
       return ok(res, state.webhookLog);
+    case '/_runner/webhook': {
+      const token = url.searchParams.get('token');
+      return ok(res, state.webhooks[token] ?? null);
+    }
     case '/_runner/chat': {
       const chatId = String(url.searchParams.get('chat_id') ?? p.chat_id);
       const token = url.searchParams.get('token') ?? p.token;
