@@ -9,12 +9,15 @@ STAMP := $(VENV)/.installed
 PEER := tests/e2e/telegram_peer
 PEER_STAMP := $(PEER)/node_modules/.package-lock.json
 
-.PHONY: run test lint demo bench clean
+.PHONY: run test lint demo bench clean lock
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock file (exact versions and hashes); the project itself is
+# installed on top without resolving anything again. `make lock` regenerates the locks.
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -35,8 +38,16 @@ test: lint $(PEER_STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,bench]'
+	$(BIN)/pip install -q -r requirements-bench.lock
 	$(BIN)/python -m bench.run
 
+LOCK_FLAGS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock:
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q pip-tools
+	.venv-lock/bin/pip-compile -q $(LOCK_FLAGS) --extra dev -o requirements.lock pyproject.toml
+	.venv-lock/bin/pip-compile -q $(LOCK_FLAGS) --extra dev --extra bench \
+		-o requirements-bench.lock pyproject.toml
+
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-lock data .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings, ZaloBotSettings
 from bot.delivery import Budget, DeliveryWorker
 from bot.engine.conversation import Engine, EngineConfig
+from bot.engine.form import ATTACHMENT_KINDS
 from bot.forms import FormCatalog, load_catalog
 from bot.http_server import HttpServer
 from bot.i18n import Translator
@@ -265,10 +266,17 @@ def build_app(
         uows, channel_map, clock, on_refused=reachability.refused,
         reroute=Fallback(channel_map.keys()).reroute, budgets=budgets,
     )
+    def inputs(channel: str) -> frozenset[str]:
+        """The attachment kinds a channel delivers, as its adapter declares (all, unless it
+        says otherwise: Zalo delivers photos only)."""
+        adapter = channel_map.get(channel)
+        return getattr(adapter, "attachments_in", ATTACHMENT_KINDS)
+
     inbound = InboundHandler(
-        uows, clock, dispatcher, translator, tz, settings.default_language, delivery.wake
+        uows, clock, dispatcher, translator, tz, settings.default_language, delivery.wake,
+        inputs=inputs,
     )
-    timers = DraftTimers(flow, translator, tz, settings.default_language)
+    timers = DraftTimers(flow, translator, tz, settings.default_language, inputs)
     fires = FirePoller(
         uows,
         clock,

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.app import App
+from bot.backoff import backoff
 from scheduler.jobs import BotScheduler
 
 log = logging.getLogger(__name__)
@@ -19,15 +20,16 @@ SHUTDOWN_SECONDS = 3.0
 
 async def _until_done(what: str, action: Callable[[], Awaitable[object]]) -> None:
     """Start-up calls to a messenger retry until they succeed: the network may be down."""
-    wait = 1.0
+    failures = 0
     while True:
         try:
             await action()
             return
         except Exception as exc:
+            failures += 1
+            wait = backoff(failures, 60.0, base=1.0)
             log.warning("%s failed (%s); again in %.0fs", what, type(exc).__name__, wait)
             await asyncio.sleep(wait)
-            wait = min(wait * 2, 60.0)
 
 
 def freeze_startup_heap() -> None:

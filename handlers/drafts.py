@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.inputs import TimeoutInput
 from bot.engine.session import Session
 from bot.i18n import Translator
@@ -21,8 +23,10 @@ log = logging.getLogger(__name__)
 
 class DraftTimers:
     def __init__(
-        self, flow: ReportFlow, translator: Translator, tz: ZoneInfo, default_language: str
+        self, flow: ReportFlow, translator: Translator, tz: ZoneInfo, default_language: str,
+        inputs: Callable[[str], frozenset[str]] = lambda channel: ATTACHMENT_KINDS,
     ) -> None:
+        self.inputs = inputs
         self.flow = flow
         self.translator = translator
         self.tz = tz
@@ -56,7 +60,7 @@ class DraftTimers:
         # This timer has fired: its kind is no longer armed.
         set_committed_value(conv, "state", {**conv.state, TIMERS: timers})
         turn = Turn(uow, identity, person, now, self.tz, self.translator, self.default_language,
-                    conversation=conv)
+                    conversation=conv, inputs=self.inputs(identity.channel))
         session = Session.from_dict(conv.state["session"])
         await self.flow.step(turn, conv, session, TimeoutInput(kind))  # type: ignore[arg-type]
         await turn.flush()

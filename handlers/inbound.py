@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.channels.base import DUPLICATE, Handled, InboundEvent, OutboundMessage
 from bot.clock import Clock
+from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from handlers.dispatch import Dispatcher
@@ -58,6 +59,7 @@ class InboundHandler:
         tz: ZoneInfo,
         default_language: str,
         on_commit: Callable[[], None] = lambda: None,
+        inputs: Callable[[str], frozenset[str]] = lambda channel: ATTACHMENT_KINDS,
     ) -> None:
         self.uows = uows
         self.clock = clock
@@ -66,6 +68,7 @@ class InboundHandler:
         self.tz = tz
         self.default_language = default_language
         self.on_commit = on_commit
+        self.inputs = inputs  # the attachment kinds each channel delivers
 
     async def handle(self, event: InboundEvent) -> Handled:
         """Apply one event and commit; a repeat is dropped. Raises only if nothing committed
@@ -116,7 +119,7 @@ class InboundHandler:
                 arrival.identity.unreachable_at = None
             turn = Turn(uow, arrival.identity, arrival.person, now, self.tz, self.translator,
                         self.default_language, conversation=arrival.conversation,
-                        enrolled_hint=arrival.enrolled)
+                        enrolled_hint=arrival.enrolled, inputs=self.inputs(event.channel))
             if fail:
                 await turn.say(Msg("error.internal"))
             else:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import Option, OutboundMessage
 from bot.engine import effects as fx
 from bot.engine.conversation import Engine
-from bot.engine.form import Choice, Form, Question
+from bot.engine.form import ATTACHMENT_KINDS, Choice, Form, Question
 from bot.engine.messages import Msg
 from bot.engine.session import Session
 from bot.i18n import Translator
@@ -21,10 +21,14 @@ class Renderer:
         self.engine = engine
         self.tz = tz
 
-    def effect(self, lang: str, session: Session, effect: fx.Effect) -> OutboundMessage | None:
+    def effect(self, lang: str, session: Session, effect: fx.Effect,
+               inputs: frozenset[str] = ATTACHMENT_KINDS) -> OutboundMessage | None:
+        """``inputs``: the attachment kinds the person's messenger delivers (Zalo: photos),
+        so a question asks only for what can arrive."""
         form = self.engine.forms[session.form_id]
         if isinstance(effect, fx.Ask):
-            return self.ask(lang, form, session, form.question(effect.question), effect.error)
+            return self.ask(lang, form, session, form.question(effect.question), effect.error,
+                            inputs)
         if isinstance(effect, fx.Confirm):
             return self.confirm(lang, form, session, effect.version, effect.error)
         if isinstance(effect, fx.PickEdit):
@@ -34,7 +38,8 @@ class Renderer:
         return None
 
     def ask(
-        self, lang: str, form: Form, session: Session, q: Question, error: Msg | None
+        self, lang: str, form: Form, session: Session, q: Question, error: Msg | None,
+        inputs: frozenset[str] = frozenset(),
     ) -> OutboundMessage:
         t = self.tr.text
         lines = [self.tr.render(lang, error)] if error else []
@@ -46,7 +51,7 @@ class Renderer:
         if not q.required:
             title += " " + t(lang, "ask.optional")
         lines.append(title)
-        hint = self._type_hint(lang, q)
+        hint = self._type_hint(lang, q, inputs or ATTACHMENT_KINDS)
         if hint:
             lines.append(hint)
         if q.type == "multi_choice" and session.selection:
@@ -128,7 +133,7 @@ class Renderer:
             return t(lang, "card.attachments", count=len(value))
         return str(value)
 
-    def _type_hint(self, lang: str, q: Question) -> str | None:
+    def _type_hint(self, lang: str, q: Question, inputs: frozenset[str]) -> str | None:
         t = self.tr.text
         if q.type in ("integer", "decimal") and q.min is not None and q.max is not None:
             return t(lang, "hint.number_range", min=_num(q.min), max=_num(q.max))
@@ -140,6 +145,8 @@ class Renderer:
             return t(lang, "hint.text_max", max=q.max_length)
         if q.type == "date":
             return t(lang, "hint.date")
+        if q.type == "attachments" and q.accept & inputs == {"photo"}:
+            return t(lang, "hint.attachments_photos")  # Zalo: no files, no voice
         if q.type == "attachments":
             return t(lang, "hint.attachments")
         return None

@@ -73,7 +73,8 @@ class ReportFlow:
 
     async def resume(self, turn: Turn, session: Session) -> None:
         """Show the draft's current question again (after an aside such as /lichsu)."""
-        message = self.renderer.effect(turn.lang, session, self.engine.current(session))
+        message = self.renderer.effect(turn.lang, session, self.engine.current(session),
+                                       turn.inputs)
         if message is not None:
             await turn.reply(message)
 
@@ -103,7 +104,7 @@ class ReportFlow:
                 arm, timers = [], {}
                 await uow.fires.cancel_target(target)
             elif session is not None:
-                message = self.renderer.effect(turn.lang, session, effect)
+                message = self.renderer.effect(turn.lang, session, effect, turn.inputs)
                 if message is not None:
                     await turn.reply(message)
         await uow.fires.schedule_many(arm, turn.now)

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.channels.base import OutboundMessage
+from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from storage.models import ChannelIdentity, Conversation, Membership, OrgUnit, Person
@@ -32,6 +33,8 @@ class Turn:
     _memberships: list[tuple[Membership, OrgUnit]] | None = field(default=None, repr=False)
     # A short answer to a button press (stale keyboard...), shown as a toast where possible.
     notice: Msg | None = None
+    # The kinds of attachment this person's messenger delivers to the bot (Zalo: photos).
+    inputs: frozenset[str] = ATTACHMENT_KINDS
     _outgoing: list[tuple[OutboundMessage, str]] = field(default_factory=list, repr=False)
 
     @property

@@ -5,6 +5,7 @@ line on stderr with exit code 2, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -168,3 +169,37 @@ def test_commands_wait_out_a_lock_held_by_another_process_then_fail_clearly(db: 
     assert one_line(result) == (
         "Cơ sở dữ liệu SQLite đang bị một tiến trình khác khoá ghi (đã chờ 1 giây). Hãy thử "
         "lại khi tiến trình đó xong, hoặc tăng TINHHINH_SQLITE_LOCK_WAIT_SECONDS.")
+
+
+def test_status_shows_quotas_pauses_backlog_and_updates_set_aside(db: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    month = now.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    until = (now + timedelta(minutes=7)).replace(tzinfo=None)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO channel_usage (channel, month, messages, users, exhausted_at,"
+                     " paused_until, strikes, stranger_messages, stranger_users) VALUES "
+                     "('zalo', ?, 312, 14, ?, ?, 2, 9, 2)", (month, now.replace(tzinfo=None),
+                                                            until))
+        conn.execute("INSERT INTO inbound_update (channel, event_id, chat_id, body, status, "
+                     "attempts, reason, received_at) VALUES ('zalo', 'm1', 'c1', '{}', "
+                     "'failed', 3, 'RuntimeError: x', ?)", (now.replace(tzinfo=None),))
+    env = {"TINHHINH_ZALO__TOKEN": "1234567890:zalo-token-for-status",
+           "TINHHINH_ZALO__TITLE": "Zalo Công đoàn tỉnh"}
+    result = tinhhinh(db, "status", "--no-check-tokens", **env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Kênh đang cấu hình: zalo"
+    assert lines[1] == (
+        f"Zalo «Zalo Công đoàn tỉnh» tháng {month}: 312/3000 tin nhắn, 14/50 người dùng; người "
+        "chưa có vai trò: 2/5 người, 9/150 tin")
+    local = (now + timedelta(minutes=7)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert lines[2] == (f"  ⏸ Tạm dừng gửi đến {local:%H:%M %d/%m/%Y} (Zalo báo 429, 2 lần "
+                        "liên tiếp); bot tự thử lại khi hết giờ.")
+    assert lines[3] == "Hàng đợi gửi: 0 chờ, 0 đang gửi, 0 không gửi được, 0 bỏ (vượt giới hạn)"
+    assert lines[4] == "Tin nhận zalo: 0 chờ xử lý, 1 bị gác lại do lỗi, 0 không đọc được"
+    assert "zalo-token" not in result.stdout + result.stderr
+    as_json = json.loads(tinhhinh(db, "status", "--no-check-tokens", "--json", **env).stdout)
+    assert as_json["quotas"][0]["strikes"] == 2 and as_json["inbound"] == {"zalo": {"failed": 1}}

@@ -117,7 +117,10 @@ async def test_a_chair_enrols_and_files_a_full_rapid_report_on_zalo(
             await chat.says(description, "Tình trạng xử lý")
             proposal = ("De nghi LDLD huyen cu can bo xuong lam viec ngay. " * 25)[:1000]
             await chat.says("4", "Đề xuất")
-            await chat.says(proposal, "Ảnh, tài liệu")
+            attach = await chat.says(proposal, "Ảnh, tài liệu")
+            # Zalo delivers photos only: that is what the question asks for there.
+            assert "Gửi ảnh (gửi được nhiều ảnh). Trên Zalo bot chỉ nhận ảnh" in attach
+            assert "tin nhắn thoại (gửi được nhiều tệp)" not in attach
             await chat.photo(JPEG, "Đã nhận tệp thứ 1")
             before = len(chat.received())
             card = await chat.says("xong", "Gõ 1 để gửi")

@@ -187,3 +187,58 @@ async def test_a_burst_of_two_thousand_lines_costs_a_bounded_number_of_messages(
     before = len(zalo_peer.sent(token, CHAIR))
     await say(app, "zalo", CHAIR, *(f"xin chao {n}" for n in range(60)))
     assert len(zalo_peer.sent(token, CHAIR)) - before <= 20
+
+
+def group_message(user: ZaloUser, group: str, text: str) -> dict[str, Any]:
+    return {"event_name": "message.text.received", "message": {
+        "from": {"id": user.id, "display_name": user.display_name, "is_bot": False},
+        "chat": {"id": group, "chat_type": "GROUP"}, "message_id": f"g{next(_ids)}",
+        "date": 1_764_000_000_000, "text": text}}
+
+
+async def test_a_group_gets_one_line_a_day_saying_to_write_privately(
+    zalo: tuple[App, str], zalo_peer: ZaloPeer, clock: ManualClock,
+) -> None:
+    app, token = zalo
+    [bot] = app.zalo
+    assert bot.polling is not None
+    group, member = "9999888877776666", ZaloUser("6a6a6a6a6a6a6a6a6a6a", "Thành viên nhóm")
+
+    async def in_group(*texts: str) -> None:
+        for text in texts:
+            await zalo_peer.deliver(token, group_message(member, group, text))
+            await bot.polling.poll_once()
+        await bot.inbox.join()
+        await app.delivery.drain()
+
+    await in_group("bao cao", "alo", "có ai không")
+    assert zalo_peer.sent(token, group) == [
+        "Bot «nắm tình hình» chỉ làm việc trong tin nhắn riêng, để báo cáo và tên người lao "
+        "động không lộ trong nhóm. Hãy nhắn riêng cho bot."]
+    assert zalo_peer.sent(token, member.id) == []  # nothing private, no account made
+    async with app.uows() as uow:
+        assert await uow.session.scalar(select(ChannelIdentity).where(
+            ChannelIdentity.external_id == member.id)) is None
+    clock.advance(timedelta(days=1))
+    await in_group("hôm nay thì sao")
+    assert len(zalo_peer.sent(token, group)) == 2
+
+
+async def test_a_token_zalo_refuses_is_reported_at_start_up(
+    db_url: str, zalo_peer: ZaloPeer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = Settings(database_url=db_url, media_dir=tmp_path / "media",
+                        zalo={"token": "1234567890:not-a-token-zalo-knows",
+                              "api_base": zalo_peer.base},
+                        _env_file=None)  # type: ignore[call-arg]
+    app = build_app(settings)
+    try:
+        await app.zalo[0].check_token()
+        status, health = await app.health()
+    finally:
+        await app.close()
+    assert app.zalo[0].token_state == "refused: 401"
+    assert status == 200 and health["tokens"] == {"zalo": "refused: 401"}
+    assert health["quotas"][0]["token"] == "refused: 401"
+    [line] = [r.getMessage() for r in caplog.records if "token was refused" in r.getMessage()]
+    assert "Zalo bot 'main'" in line and "not-a-token" not in caplog.text

@@ -52,6 +52,16 @@ class BotState:
     # The next sends answered 429 whatever the count (a burst limit, a glitch).
     refusals: int = 0
     refused: list[dict[str, Any]] = field(default_factory=list)
+    # What getUpdates handed out. Zalo has no offset, so nothing tells it that an update
+    # arrived; here an update counts as handed out once the bot asks for the next one on the
+    # same connection (it does only after storing it). An update whose bot died before that
+    # (its last) is in doubt: the API itself offers no way to know whether it arrived.
+    handed: list[str] = field(default_factory=list)
+    handed_out: list[str] = field(default_factory=list)
+    # By the connection's own protocol object (held here, so never reused: a port may be).
+    last_by_connection: dict[object, str] = field(default_factory=dict)
+    connection: object = None
+    transport: Any = None
 
 
 class ZaloPeer:
@@ -175,6 +185,9 @@ class ZaloPeer:
             body = await request.json()
         except ValueError:
             body = {}
+        # Read by the handler before its first await: which connection asks.
+        bot.connection = request.protocol
+        bot.transport = request.transport
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(404, "Not found", status=404)
@@ -188,6 +201,9 @@ class ZaloPeer:
     async def _m_getUpdates(self, bot: BotState, body: dict[str, Any]) -> web.Response:
         if bot.webhook_url:
             return _error(400, "Webhook is set; use deleteWebhook first")
+        connection, transport = bot.connection, bot.transport
+        if connection in bot.last_by_connection:
+            bot.handed_out.append(bot.last_by_connection.pop(connection))
         wait = min(float(body.get("timeout") or 30), self.max_poll)
         if not bot.updates:
             bot.arrived.clear()
@@ -195,9 +211,14 @@ class ZaloPeer:
                 await asyncio.wait_for(bot.arrived.wait(), wait)
             except TimeoutError:
                 pass
-        if not bot.updates:
+        if not bot.updates or transport is None or transport.is_closing():
+            # Nothing, or the asker is gone (a killed bot): nothing is handed to no one.
             return _error(408, "Request timeout", status=408)
-        return _ok(bot.updates.popleft())  # one update per call
+        update = bot.updates.popleft()  # one update per call
+        message_id = str((update.get("message") or {}).get("message_id"))
+        bot.handed.append(message_id)
+        bot.last_by_connection[connection] = message_id
+        return _ok(update)
 
     async def _m_setWebhook(self, bot: BotState, body: dict[str, Any]) -> web.Response:
         secret = str(body.get("secret_token") or "")

@@ -16,6 +16,7 @@ from aiogram import Bot
 from aiogram.exceptions import AiogramError, TelegramRetryAfter
 from aiogram.types import Update
 
+from bot.backoff import backoff
 from bot.channels.telegram.channel import ALLOWED_UPDATES
 
 log = logging.getLogger(__name__)
@@ -61,13 +62,13 @@ class TelegramPolling:
                 continue
             except (AiogramError, OSError, TimeoutError) as exc:  # network, HTML from a proxy
                 failures += 1
-                wait = min(self.max_backoff, 0.5 * 2 ** min(failures, 8))
+                wait = backoff(failures, self.max_backoff)
                 log.warning("telegram polling: %s; again in %.1fs", type(exc).__name__, wait)
                 await asyncio.sleep(wait)
                 continue
             if batch < 0:  # handling failed: wait a little before Telegram sends it again
                 failures += 1
-                await asyncio.sleep(min(self.max_backoff, 0.5 * 2 ** min(failures, 8)))
+                await asyncio.sleep(backoff(failures, self.max_backoff))
 
     async def poll_once(self) -> int:
         """One getUpdates round; the number of updates handled, or -1 when handling failed

@@ -24,6 +24,10 @@ def zalo_parts(message: OutboundMessage) -> list[str]:
 
 
 class ZaloChannel:
+    # Zalo delivers photos to a bot; files and voice come as "unsupported" or not at all
+    # (openclaw's Zalo channel, docs/channels/zalo.md: no reply for files or voice).
+    attachments_in = frozenset({"photo"})
+
     def __init__(self, name: str, client: ZaloClient, limits: TokenBuckets) -> None:
         self.name = name
         self.client = client

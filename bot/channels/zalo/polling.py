@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from typing import Any
 
+from bot.backoff import backoff
 from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError
 from bot.channels.zalo.inbox import ZaloInbox
 
 log = logging.getLogger(__name__)
-
-
-def backoff(failures: int, cap: float) -> float:
-    """Exponential with jitter (between half and all of the step), capped."""
-    step = min(cap, 0.5 * 2.0 ** min(failures, 8))
-    return float(step / 2 + step / 2 * random.random())
 
 
 class ZaloPolling:
