@@ -160,3 +160,31 @@ def test_a_missing_policy_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot be read"):
         load_policy(FORMS, TZ, tmp_path / "nope.yaml")
 
+
+
+async def test_the_shipped_holidays_cover_2027_and_start_up_warns_of_a_year_without_any(
+    policy: Policy, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from datetime import date
+
+    from bot.app import build_app
+    from bot.clock import ManualClock
+    from bot.config import Settings
+
+    # Tết Đinh Mùi, Giỗ Tổ and Quốc khánh 2027 are days off: a serious alert waits past them.
+    opens = policy.calendar.next_open
+    assert opens(local(2027, 2, 5, 9, 0)) == local(2027, 2, 12, 7, 30)
+    assert opens(local(2027, 4, 16, 9, 0)) == local(2027, 4, 19, 7, 30)
+    assert opens(local(2027, 9, 2, 9, 0)) == local(2027, 9, 6, 7, 30)
+    # Covered now (2026 and 2027); from July 2027 the next twelve months reach 2028.
+    assert policy.years_without_holidays(date(2026, 12, 2)) == []
+    assert policy.years_without_holidays(date(2027, 7, 1)) == [2028]
+    # Start-up says so in the log.
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+                        _env_file=None)  # type: ignore[call-arg]
+    await build_app(settings, clock=ManualClock(local(2027, 7, 1, 9, 0))).close()
+    assert any("no public holidays for 2028" in r.getMessage() for r in caplog.records
+               if r.levelname == "WARNING")
+    caplog.clear()
+    await build_app(settings, clock=ManualClock(local(2026, 12, 2, 9, 0))).close()
+    assert not [r for r in caplog.records if "no public holidays" in r.getMessage()]
