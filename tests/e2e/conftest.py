@@ -13,6 +13,7 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from tests.conftest import RecordingChannel
 from tests.e2e.peer import Peer, RunnerProcess, ci, new_token
 from tests.e2e.zalo_peer import ZaloPeer
 
@@ -73,6 +74,14 @@ async def tg_app(db_url: str, peer: Peer) -> AsyncIterator[App]:
     app = telegram_app(db_url, peer, chat_interval_seconds=0.05)
     yield app
     await app.close()
+
+
+@pytest.fixture
+def telegram() -> RecordingChannel:
+    """A recording channel standing for Telegram (beside a real Zalo channel)."""
+    channel = RecordingChannel()
+    channel.name = "telegram"
+    return channel
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -23,8 +22,8 @@ from storage.database import create_engine, while_locked
 from storage.models import OutboxMessage
 from tests.e2e.conftest import running, telegram_app
 from tests.e2e.peer import Peer
+from tests.e2e.service_process import start_service
 
-BIN = Path(sys.executable).parent
 CHATS = [880001, 880002, 880003]
 PER_CHAT = 12
 
@@ -90,26 +89,6 @@ def service_env(db_url: str, peer: Peer) -> dict[str, str]:
     return {**os.environ, "TINHHINH_DATABASE_URL": db_url,
             "TINHHINH_TELEGRAM__TOKEN": peer.token, "TINHHINH_TELEGRAM__API_BASE": peer.api_base,
             "TINHHINH_TELEGRAM__POLL_TIMEOUT": "1", "TINHHINH_HTTP__PORT": "0"}
-
-
-async def start_service(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    service = await asyncio.create_subprocess_exec(
-        str(BIN / "tinhhinh"), "run", env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
-    assert service.stderr is not None
-    while True:  # ready when it says so
-        line = await asyncio.wait_for(service.stderr.readline(), 60)
-        assert line, "the service ended before it was ready"
-        if "đang chạy" in line.decode():
-            break
-    asyncio.get_running_loop().create_task(_drain(service))
-    return service
-
-
-async def _drain(service: asyncio.subprocess.Process) -> None:
-    assert service.stderr is not None
-    while await service.stderr.readline():
-        pass
 
 
 async def outbox_statuses(url: str) -> list[str]:

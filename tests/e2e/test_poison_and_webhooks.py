@@ -5,23 +5,21 @@ aside with its reason, its sender told, and the updates behind it answered."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from sqlalchemy import select
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.channels.base import Handled, InboundEvent
 from bot.config import Settings
-from bot.service import serve
 from storage.models import ChannelIdentity, InboundUpdate
 from tests.e2e.conftest import running, telegram_app
 from tests.e2e.peer import Peer, TgUser
+from tests.e2e.test_zalo import serving
 from tests.e2e.zalo_peer import ZaloPeer, ZaloUser
 
 TG_SECRET = "telegram-secret-0123456789"
@@ -34,19 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def serving(app: App) -> AsyncIterator[None]:
-    stop = asyncio.Event()
-    ready = asyncio.Event()
-    task = asyncio.create_task(serve(app, stop, ready=ready.set))
-    await asyncio.wait_for(ready.wait(), 10)
-    try:
-        yield
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 15)
 
 
 async def eventually(check: Any, within: float = 15.0) -> Any:

@@ -9,39 +9,18 @@ import asyncio
 import os
 import random
 import signal
-import sys
 from pathlib import Path
 
 from sqlalchemy import select
 
 from storage.database import create_engine, while_locked
 from storage.models import InboundUpdate, ProcessedEvent
+from tests.e2e.service_process import start_service
 from tests.e2e.zalo_peer import ZaloPeer, ZaloUser
 
-BIN = Path(sys.executable).parent
 KILLS = 20
 # Three people (a stranger share of the month's users is five: the sixth would get no answer).
 PEOPLE = [ZaloUser(f"d{n:019d}", f"Người {n}") for n in range(3)]
-
-
-async def start(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    service = await asyncio.create_subprocess_exec(
-        str(BIN / "tinhhinh"), "run", env=env, cwd=cwd, stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE)
-    assert service.stderr is not None
-    while True:
-        line = await asyncio.wait_for(service.stderr.readline(), 60)
-        assert line, "the service ended before it was ready"
-        if "đang chạy" in line.decode():
-            break
-    asyncio.get_running_loop().create_task(_drain(service))
-    return service
-
-
-async def _drain(service: asyncio.subprocess.Process) -> None:
-    assert service.stderr is not None
-    while await service.stderr.readline():
-        pass
 
 
 Kept = tuple[str, str, str | None]  # event id, status, reason
@@ -78,7 +57,7 @@ async def test_no_zalo_update_is_lost_over_twenty_kills(
     sent = 0
     odd = ZaloUser("e0000000000000000000", "Người gửi lạ")
     for round_ in range(KILLS):
-        service = await start(env, tmp_path)
+        service = await start_service(env, tmp_path)
         # People write while the bot polls, stores and applies; it dies at a random moment.
         burst = [zalo_peer.says(token, rng.choice(PEOPLE), f"tin {sent + i}")
                  for i in range(rng.randint(8, 20))]
@@ -96,7 +75,7 @@ async def test_no_zalo_update_is_lost_over_twenty_kills(
         service.send_signal(signal.SIGKILL)
         await service.wait()
     # The last run: it finishes what is stored and what the peer still holds.
-    service = await start(env, tmp_path)
+    service = await start_service(env, tmp_path)
     try:
         for _ in range(600):
             applied, kept = await read(db_url)

@@ -33,32 +33,24 @@ ADMIN_TG = "777000999"
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-@pytest.fixture
-async def zalo_peer() -> AsyncIterator[ZaloPeer]:
-    peer = await ZaloPeer().start()
-    yield peer
-    await peer.stop()
-
-
-@pytest.fixture
-def telegram() -> RecordingChannel:
-    channel = RecordingChannel()
-    channel.name = "telegram"
-    return channel
+def zalo_with_telegram(db_url: str, zalo_peer: ZaloPeer, clock: ManualClock, tmp_path: Path,
+                       telegram: RecordingChannel, **quota: Any) -> tuple[App, str]:
+    """The real Zalo channel on a new peer bot, a recording channel as Telegram."""
+    token = zalo_peer.add_bot()
+    settings = Settings(
+        database_url=db_url, media_dir=tmp_path / "media",
+        zalo={"token": token, "api_base": zalo_peer.base, "title": "Zalo Công đoàn tỉnh",
+              "chat_interval_seconds": 0, "per_second": 30, "quota": quota},
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return build_app(settings, clock=clock, channels={"telegram": telegram}), token
 
 
 @pytest.fixture
 async def quota_app(db_url: str, zalo_peer: ZaloPeer, clock: ManualClock, tmp_path: Path,
                     telegram: RecordingChannel) -> AsyncIterator[tuple[App, str]]:
-    token = zalo_peer.add_bot()
-    settings = Settings(
-        database_url=db_url, media_dir=tmp_path / "media",
-        zalo={"token": token, "api_base": zalo_peer.base, "title": "Zalo Công đoàn tỉnh",
-              "chat_interval_seconds": 0, "per_second": 30,
-              "quota": {"monthly_messages": 10, "monthly_users": 50}},
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app = build_app(settings, clock=clock, channels={"telegram": telegram})
+    app, token = zalo_with_telegram(db_url, zalo_peer, clock, tmp_path, telegram,
+                                    monthly_messages=10, monthly_users=50)
     await seed(app)
     # An administrator on Telegram, a chair on Zalo.
     await say(app, "telegram", ADMIN_TG, await invite(app, "DEMO_TINH", role="admin"))
@@ -73,11 +65,11 @@ async def say(app: App, channel: str, who: str, text: str) -> None:
     await app.delivery.drain()
 
 
-async def queue(app: App, kind: str, *texts: str) -> None:
-    """Messages to the Zalo chair as the use cases queue them (reminders, alerts...)."""
+async def queue(app: App, kind: str, *texts: str, to: str = ZALO_USER) -> None:
+    """Messages to a Zalo account as the use cases queue them (reminders, alerts...)."""
     async with app.uows() as uow:
         identity = await uow.session.scalar(select(ChannelIdentity).where(
-            ChannelIdentity.channel == "zalo", ChannelIdentity.external_id == ZALO_USER))
+            ChannelIdentity.channel == "zalo", ChannelIdentity.external_id == to))
         assert identity is not None
         for text in texts:
             await uow.outbox.enqueue(identity_id=identity.id, channel="zalo",

@@ -16,11 +16,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
-from bot.channels.base import InboundEvent, OutboundMessage
+from bot.channels.base import InboundEvent
 from bot.clock import ManualClock
 from bot.config import Settings
-from storage.models import ChannelIdentity, ChannelUsage, OutboxMessage
+from storage.models import ChannelIdentity, ChannelUsage
 from tests.conftest import RecordingChannel
+from tests.e2e.test_zalo_quota import queue, rows, zalo_with_telegram
 from tests.e2e.zalo_peer import ZaloPeer, ZaloUser
 from tests.helpers import invite, seed
 
@@ -32,24 +33,10 @@ OFFICIAL = "0f0f0f0f0f0f0f0f0f0f"
 
 
 @pytest.fixture
-def telegram() -> RecordingChannel:
-    channel = RecordingChannel()
-    channel.name = "telegram"
-    return channel
-
-
-@pytest.fixture
 async def zalo(db_url: str, zalo_peer: ZaloPeer, clock: ManualClock, tmp_path: Path,
                telegram: RecordingChannel) -> AsyncIterator[tuple[App, str]]:
-    token = zalo_peer.add_bot()
-    settings = Settings(
-        database_url=db_url, media_dir=tmp_path / "media",
-        zalo={"token": token, "api_base": zalo_peer.base, "title": "Zalo Công đoàn tỉnh",
-              "chat_interval_seconds": 0, "per_second": 30,
-              "quota": {"replies_per_hour": 20}},
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app = build_app(settings, clock=clock, channels={"telegram": telegram})
+    app, token = zalo_with_telegram(db_url, zalo_peer, clock, tmp_path, telegram,
+                                    replies_per_hour=20)
     await seed(app)
     # Administrators: one on Telegram, one on Zalo only. A chair and an official on Zalo.
     await say(app, "telegram", ADMIN_TG, await invite(app, "DEMO_TINH", role="admin"))
@@ -66,23 +53,6 @@ async def say(app: App, channel: str, who: str, *texts: str) -> None:
         await app.inbound.handle(InboundEvent(channel=channel, event_id=f"z{next(_ids)}",
                                               sender_id=who, chat_id=who, text=text))
     await app.delivery.drain()
-
-
-async def queue(app: App, who: str, kind: str, text: str) -> None:
-    async with app.uows() as uow:
-        identity = await uow.session.scalar(select(ChannelIdentity).where(
-            ChannelIdentity.channel == "zalo", ChannelIdentity.external_id == who))
-        assert identity is not None
-        await uow.outbox.enqueue(identity_id=identity.id, channel="zalo",
-                                 address=identity.address, kind=kind, now=app.clock.now(),
-                                 payload=OutboundMessage(text).to_payload())
-        await uow.commit()
-
-
-async def rows(app: App, **where: Any) -> list[OutboxMessage]:
-    async with app.uows() as uow:
-        stmt = select(OutboxMessage).filter_by(**where).order_by(OutboxMessage.id)
-        return list((await uow.session.scalars(stmt)).all())
 
 
 async def usage(app: App) -> ChannelUsage:
@@ -104,7 +74,7 @@ async def test_a_429_pauses_probes_and_recovers_and_the_administrators_are_told(
     [notice] = [t for t in telegram.texts(ADMIN_TG) if "bị Zalo từ chối" in t]
     assert "tạm dừng 5 phút" in notice
     # While paused an alert is queued: it waits with the reply, minutes, not until December.
-    await queue(app, OFFICIAL, "alert", "🔴 KHẨN CẤP – Điểm nóng #7")
+    await queue(app, "alert", "🔴 KHẨN CẤP – Điểm nóng #7", to=OFFICIAL)
     await app.delivery.drain()
     waiting = await rows(app, status="pending", channel="zalo")
     assert {r.next_attempt_at for r in waiting} == {start + timedelta(minutes=5)}
@@ -151,7 +121,7 @@ async def test_sixty_strangers_cannot_delay_an_alert_to_an_official(
     assert state.stranger_users == 5 and state.users <= 5 + 4
     assert len(await rows(app, status="dropped")) == 55
     # An alert to the enrolled official goes at once; a chair's reply too.
-    await queue(app, OFFICIAL, "alert", "🔴 KHẨN CẤP – Điểm nóng #9")
+    await queue(app, "alert", "🔴 KHẨN CẤP – Điểm nóng #9", to=OFFICIAL)
     await app.delivery.drain()
     assert zalo_peer.sent(token, OFFICIAL)[-1] == "🔴 KHẨN CẤP – Điểm nóng #9"
     await say(app, "zalo", CHAIR, "trogiup")
