@@ -72,7 +72,7 @@ class Dispatcher:
         self.open_actions: set[str] = set(linking.actions)
         self.reply_actions.update(linking.actions)
 
-    async def dispatch(self, turn: Turn, event: InboundEvent) -> None:
+    async def dispatch(self, turn: Turn, event: InboundEvent) -> None:  # noqa: C901
         text = event.text
         cmd = self.catalog.commands.parse(text) if text else None
         conv = turn.conversation
@@ -292,7 +292,7 @@ class Dispatcher:
             )
         return turn.conversation
 
-    async def _answer_pending(
+    async def _answer_pending(  # noqa: C901
         self,
         turn: Turn,
         conv: Conversation,

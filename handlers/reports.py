@@ -78,7 +78,7 @@ class ReportFlow:
         if message is not None:
             await turn.reply(message)
 
-    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> None:
+    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> None:  # noqa: C901
         uow = turn.uow
         target = draft_target(conv.id)
         before = conv.state.get("session") if conv.state else None

@@ -42,7 +42,7 @@ def _pick(options: list[str], text: str) -> str | None:
     return options[int(text) - 1] if text.isdecimal() and 1 <= int(text) <= len(options) else None
 
 
-def build(
+def build(  # noqa: C901
     storage: BaseStorage,
     sessions: async_sessionmaker[AsyncSession] | None = None,
     reports: Table | None = None,

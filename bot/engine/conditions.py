@@ -89,7 +89,7 @@ class Not:
 Condition = Compare | AllOf | AnyOf | Not
 
 
-def parse_condition(raw: Any) -> Condition:
+def parse_condition(raw: Any) -> Condition:  # noqa: C901
     if not isinstance(raw, Mapping) or not raw:
         raise ConditionError("a condition is a non-empty mapping")
     parts: list[Condition] = []

@@ -192,7 +192,7 @@ class Engine:
             s.skipped.remove(q.key)
         st.out.append(fx.Say(Msg("attachment.received", count=len(items))))
 
-    def _at_confirm(self, st: _Step, form: Form, inp: Input) -> None:
+    def _at_confirm(self, st: _Step, form: Form, inp: Input) -> None:  # noqa: C901
         s = st.s
         action: str | None = None
         error: Msg | None = Msg("error.confirm_choice")

@@ -95,7 +95,7 @@ class Form:
         return self.title.get(lang) or self.title["vi"]
 
 
-def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:
+def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:  # noqa: C901
     """Build a :class:`Form` from parsed YAML, raising :class:`FormError` on the first problem."""
     if not isinstance(raw, Mapping):
         raise FormError(source, "(top)", "a form is a mapping")
@@ -133,7 +133,7 @@ def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:
     return Form(form_id, version, title, tuple(questions), dict(index))
 
 
-def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> Question:
+def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> Question:  # noqa: C901
     if not isinstance(item, Mapping):
         raise FormError(source, path, "a question is a mapping")
     known = {

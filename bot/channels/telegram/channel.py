@@ -130,7 +130,7 @@ class TelegramChannel:
         return code if code in self.menu else self.default_language
 
     # -- outbound -----------------------------------------------------------------------
-    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:  # noqa: C901
         text, markup = layout(message)
         parts: list[tuple[str | OutboundFile, object]] = []
         if message.file is not None and message.file.data is not None:
