@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,14 +21,14 @@ from bot.channels.zalo.polling import ZaloPolling
 from bot.channels.zalo.webhook import ZaloWebhook
 from bot.clock import Clock, SystemClock
 from bot.config import Settings, ZaloBotSettings
-from bot.delivery import Budget, DeliveryWorker
+from bot.delivery import DeliveryWorker
 from bot.engine.conversation import Engine, EngineConfig
 from bot.engine.form import ATTACHMENT_KINDS
 from bot.forms import FormCatalog, load_catalog
 from bot.http_server import HttpServer
 from bot.i18n import Translator
 from bot.policy import Policy, load_policy
-from bot.quota import MonthlyQuota
+from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from handlers.admins import AdminNotices
 from handlers.calendar_plan import PLAN, CalendarPlanner
@@ -67,6 +68,9 @@ from storage.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
+# How long `tinhhinh status` waits for a messenger's getMe.
+TOKEN_CHECK_SECONDS = 15.0
+
 if TYPE_CHECKING:  # aiogram takes seconds to import: only when Telegram is configured
     from aiogram import Bot
 
@@ -94,26 +98,27 @@ class ZaloBot:
     async def set_webhook(self) -> None:
         await self.client.set_webhook(self.webhook_url or "", self.webhook_secret)
 
-    async def check_token(self, retry_every: float = 30.0) -> None:
-        """getMe at start-up: a token Zalo refuses is reported at once (log, `tinhhinh
-        status`, /healthz) instead of showing up later as silence; a network failure is
-        retried until Zalo answers."""
+    async def check_token(self, retry_every: float | None = 30.0) -> str:
+        """getMe: ok, refused: <code>, or unreachable. At start-up a token Zalo refuses is
+        reported at once (log, `tinhhinh status`, /healthz) instead of showing up later as
+        silence; a network failure is retried every ``retry_every`` seconds (None: not)."""
         while True:
             try:
                 await self.client.get_me()
                 self.token_state = "ok"
-                return
             except ZaloApiError as exc:
                 self.token_state = f"refused: {exc.code}"
                 log.error("Zalo bot '%s': the token was refused (%s %s); check "
                           "TINHHINH_ZALO__TOKEN", self.settings.name, exc.code,
                           exc.description[:100])
-                return
             except ZaloNetworkError as exc:
                 self.token_state = "unreachable"
-                log.warning("Zalo bot '%s': getMe failed (%s); again in %.0fs",
-                            self.settings.name, exc, retry_every)
-                await asyncio.sleep(retry_every)
+                if retry_every is not None:
+                    log.warning("Zalo bot '%s': getMe failed (%s); again in %.0fs",
+                                self.settings.name, exc, retry_every)
+                    await asyncio.sleep(retry_every)
+                    continue
+            return self.token_state
 
 
 @dataclass
@@ -162,6 +167,22 @@ class App:
                                    q.monthly_messages, q.monthly_users, q.stranger_messages,
                                    q.stranger_users))
         return plans
+
+    async def check_tokens(self) -> dict[str, str]:
+        """Each messenger's answer to getMe now (`tinhhinh status`)."""
+        checks: dict[str, Callable[[], Awaitable[str]]] = {}
+        if self.telegram is not None:
+            checks["telegram"] = self.telegram.check_token
+        for z in self.zalo:
+            checks[z.settings.channel] = functools.partial(z.check_token, retry_every=None)
+        tokens: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                async with asyncio.timeout(TOKEN_CHECK_SECONDS):
+                    tokens[name] = await check()
+            except TimeoutError:
+                tokens[name] = "unreachable"
+        return tokens
 
     async def health(self) -> tuple[int, dict[str, Any]]:
         """/healthz: the same snapshot as `tinhhinh status`, with the service's token checks;

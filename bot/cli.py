@@ -16,7 +16,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -28,7 +27,6 @@ from rich.tree import Tree
 from bot import logredact
 from bot.app import App, build_app
 from bot.channels.console import ConsoleChannel
-from bot.channels.zalo.client import ZaloApiError, ZaloNetworkError
 from bot.config import Settings
 from bot.console_chat import chat as console_chat
 from bot.engine.messages import Msg
@@ -41,7 +39,7 @@ from handlers.export import audit_export
 from handlers.export_period import parse_period
 from handlers.org_import import import_units, read_table
 from handlers.privacy import EVERYONE, NOBODY
-from handlers.status import Snapshot, snapshot
+from handlers.status import snapshot, status_lines
 from storage.database import DatabaseLocked
 from storage.migrate import is_up_to_date, upgrade
 
@@ -298,7 +296,7 @@ def status_command(
     async def body(app: App) -> None:
         async with app.uows() as uow:
             snap = await snapshot(uow, app.quota_plans())
-        tokens = await _tokens(app) if check_tokens else {}
+        tokens = await app.check_tokens() if check_tokens else {}
         if as_json:
             typer.echo(json.dumps({"channels": sorted(app.channels), **snap.to_json(tokens)},
                                   ensure_ascii=False))
@@ -307,55 +305,6 @@ def status_command(
             _say(line)
 
     _with_app(body)
-
-
-async def _tokens(app: App) -> dict[str, str]:
-    """Each messenger's answer to getMe: ok, refused: <code>, or unreachable."""
-    tokens: dict[str, str] = {}
-    if app.telegram is not None:
-        from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
-
-        try:
-            await asyncio.wait_for(app.telegram.bot.get_me(), 15)
-            tokens["telegram"] = "ok"
-        except TelegramUnauthorizedError:
-            tokens["telegram"] = "refused: 401"
-        except (TelegramNetworkError, TimeoutError, OSError):
-            tokens["telegram"] = "unreachable"
-    for zalo in app.zalo:
-        try:
-            await asyncio.wait_for(zalo.client.get_me(), 15)
-            tokens[zalo.settings.channel] = "ok"
-        except ZaloApiError as exc:
-            tokens[zalo.settings.channel] = f"refused: {exc.code}"
-        except (ZaloNetworkError, TimeoutError):
-            tokens[zalo.settings.channel] = "unreachable"
-    return tokens
-
-
-def status_lines(snap: Snapshot, tokens: dict[str, str], channels: list[str],
-                 tz: ZoneInfo) -> list[Msg]:
-    lines = [Msg("status.channels", channels=", ".join(channels) or "-")]
-    for channel, state in sorted(tokens.items()):
-        lines.append(Msg(f"status.token.{state.split(':')[0]}", channel=channel,
-                         code=state.partition(": ")[2]))
-    for q in snap.quotas:
-        lines.append(Msg("status.quota", label=q.label, month=q.month, messages=q.messages,
-                         messages_cap=q.messages_cap, users=q.users, users_cap=q.users_cap,
-                         stranger_users=q.stranger_users,
-                         stranger_users_cap=q.stranger_users_cap,
-                         stranger_messages=q.stranger_messages,
-                         stranger_messages_cap=q.stranger_messages_cap))
-        if q.paused_until is not None:
-            lines.append(Msg("status.paused", strikes=q.strikes,
-                             until=f"{q.paused_until.astimezone(tz):%H:%M %d/%m/%Y}"))
-    lines.append(Msg("status.backlog", **snap.outbox))
-    for channel, counts in sorted(snap.inbound.items()):
-        lines.append(Msg("status.inbound", channel=channel, pending=counts.get("pending", 0),
-                         failed=counts.get("failed", 0), malformed=counts.get("malformed", 0)))
-    if not snap.inbound:
-        lines.append(Msg("status.inbound_none"))
-    return lines
 
 
 @cli.command("chat")

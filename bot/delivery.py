@@ -24,11 +24,12 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from bot.backoff import backoff
 from bot.channels.base import Channel, OutboundMessage, SendResult
 from bot.clock import Clock
-from bot.quota import Grant, Refusal, Spend
+from bot.quota import Budget, Refusal, Spend
 from bot.ratelimit import Limits, NoLimits
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
@@ -40,18 +41,6 @@ RefusedHook = Callable[[UnitOfWork, int, datetime, str], Awaitable[None]]
 # Queues an outbox row again for the person's other messenger; False when they have none.
 RerouteHook = Callable[[UnitOfWork, int, datetime], Awaitable[bool]]
 
-
-class Budget(Protocol):
-    """A channel's allowance (bot.quota.MonthlyQuota)."""
-
-    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> Grant | Refusal: ...
-
-    async def give_back(self, uow: UnitOfWork, grant: Grant, parts: int,
-                        now: datetime) -> None: ...
-
-    async def refused(self, uow: UnitOfWork, grant: Grant, now: datetime) -> datetime: ...
-
-    async def went_through(self, uow: UnitOfWork, grant: Grant, now: datetime) -> None: ...
 
 Chat = tuple[str, str]
 
@@ -80,8 +69,8 @@ class RetryPolicy:
     def delay(self, attempt: int) -> timedelta:
         """Exponential and capped, with jitter: after an outage the retries of many rows
         spread out instead of reaching the messenger together."""
-        ceiling: timedelta = min(self.cap, self.base * (2 ** max(attempt - 1, 0)))
-        return ceiling / 2 + ceiling / 2 * self.jitter()
+        return timedelta(seconds=backoff(attempt, self.cap.total_seconds(),
+                                         self.base.total_seconds(), self.jitter))
 
 
 @dataclass(frozen=True)
@@ -138,7 +127,6 @@ class DeliveryWorker:
         # Rows this worker holds (in a lane, being sent, or sent and not yet marked): their
         # leases are renewed, and a claim that returns one of them again is ignored.
         self._held: set[int] = set()
-        self._starved = False
 
     def wake(self) -> None:
         self._wake.set()
@@ -198,18 +186,12 @@ class DeliveryWorker:
         return renewed
 
     async def _nap(self, seconds: float) -> None:
-        """Wait for a wake-up or the poll interval, whichever comes first.
-
-        Not ``wait_for`` inside ``suppress(TimeoutError)``: on Python 3.11 a cancel that
-        lands as the wait times out is swallowed there, and the worker never stops (the
-        service then hangs on SIGTERM). ``asyncio.timeout`` tells its own timeout apart from
-        a cancel from outside.
-        """
-        try:
+        """Wait for a wake-up or the poll interval. ``asyncio.timeout``, not ``wait_for``: on
+        Python 3.11 ``wait_for`` can swallow a cancel that lands as it times out, and the
+        service then hangs on SIGTERM; ``timeout`` tells its own expiry from a cancel."""
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
-        except TimeoutError:
-            pass
 
     async def _stop_lanes(self, grace: float = 2.0) -> None:
         """On shutdown: let sends in progress finish, hand the queued rest back unsent."""
@@ -227,7 +209,6 @@ class DeliveryWorker:
     # -- claiming -----------------------------------------------------------------------
     async def _claim(self) -> int:
         room = self.batch - self.in_flight
-        self._starved = room <= 0
         if room <= 0:
             return 0
         now = self.clock.now()
@@ -235,8 +216,6 @@ class DeliveryWorker:
             rows = await uow.outbox.claim(now, room, self.lease, self.per_chat)
             items = [_Item.of(row) for row in rows]
             await uow.commit()
-        self._starved = len(items) >= room
-        overflow: list[_Item] = []
         orphans: list[_Item] = []
         for item in items:
             if item.id in self._held:
@@ -244,17 +223,13 @@ class DeliveryWorker:
             if item.channel not in self.channels:
                 orphans.append(item)
                 continue
+            # At most per_chat of a chat per claim, and none while its lane holds any: a lane
+            # never grows past per_chat, so one chat cannot fill the batch.
             lane = self._lanes.setdefault(item.chat, deque())
-            if len(lane) >= self.per_chat:
-                overflow.append(item)  # one chat must not fill the batch; it comes back later
-                continue
             lane.append(item)
             self._held.add(item.id)
             if item.chat not in self._tasks:
                 self._tasks[item.chat] = asyncio.create_task(self._run_lane(item.chat))
-        if overflow:
-            # Due at once, so order holds; the next round takes them as the lane empties.
-            await self._release(overflow, now, "chat busy")
         if orphans:
             await self._release(orphans, now + timedelta(minutes=1), "channel not running")
         return len(items)
@@ -288,7 +263,7 @@ class DeliveryWorker:
         while, so no other worker takes it."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.policy.record_for
-        wait = 0.1
+        failures = 0
         try:
             while True:
                 try:
@@ -300,10 +275,11 @@ class DeliveryWorker:
                         log.error("delivery of outbox %s not recorded: %s", item.id,
                                   type(exc).__name__)
                         return
+                    failures += 1
+                    wait = backoff(failures, 5.0, base=0.1)
                     log.warning("recording delivery of outbox %s failed (%s); again in %.1fs",
                                 item.id, type(exc).__name__, wait)
                     await asyncio.sleep(wait)
-                    wait = min(wait * 2, 5.0)
         finally:
             self._held.discard(item.id)
             for r in rest:

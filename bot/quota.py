@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import ZaloQuotaSettings
@@ -66,6 +67,19 @@ class Refusal:
 
     reason: str
     until: datetime | None
+
+
+class Budget(Protocol):
+    """A channel's allowance as the delivery worker uses it (MonthlyQuota is the one)."""
+
+    async def take(self, uow: UnitOfWork, spend: Spend, now: datetime) -> Grant | Refusal: ...
+
+    async def give_back(self, uow: UnitOfWork, grant: Grant, parts: int,
+                        now: datetime) -> None: ...
+
+    async def refused(self, uow: UnitOfWork, grant: Grant, now: datetime) -> datetime: ...
+
+    async def went_through(self, uow: UnitOfWork, grant: Grant, now: datetime) -> None: ...
 
 
 class MonthlyQuota:
@@ -163,11 +177,17 @@ class MonthlyQuota:
     async def refused(self, uow: UnitOfWork, grant: Grant, now: datetime) -> datetime:
         """The messenger said "quota exceeded": pause, and probe again when it ends."""
         month = self.month(now)
-        steps = self._pauses(now)
-        paused = await uow.usage.pause(self.channel, month, now, steps, probe=grant.probe)
+
+        def pause_end(strikes: int) -> datetime:
+            """The back-off: the first pause, doubling with each 429 in a row, capped."""
+            s = self.settings
+            seconds = min(s.pause_seconds * 2 ** (strikes - 1), s.pause_max_seconds)
+            return now + timedelta(seconds=seconds)
+
+        paused = await uow.usage.pause(self.channel, month, now, pause_end, probe=grant.probe)
         if paused is None:  # another send paused it already
             usage = await uow.usage.get(self.channel, month)
-            return usage.paused_until if usage and usage.paused_until else steps[0]
+            return usage.paused_until if usage and usage.paused_until else pause_end(1)
         strikes, until = paused
         await uow.outbox.repark(self.channel, PAUSED, until)
         log.warning("%s: the messenger refused a send (429, %d in a row); paused until %s",
@@ -192,16 +212,6 @@ class MonthlyQuota:
                          time=f"{now.astimezone(self.tz):%H:%M %d/%m/%Y}"),
                 now, once=f"quota:{self.channel}:resumed:{int(now.timestamp())}",
                 avoid_channel=self.channel)
-
-    def _pauses(self, now: datetime) -> list[datetime]:
-        """The back-off's steps: the first pause, doubling up to the cap."""
-        steps: list[datetime] = []
-        seconds = self.settings.pause_seconds
-        while True:
-            steps.append(now + timedelta(seconds=min(seconds, self.settings.pause_max_seconds)))
-            if seconds >= self.settings.pause_max_seconds:
-                return steps
-            seconds *= 2
 
     async def _warn_on_crossing(
         self, uow: UnitOfWork, now: datetime, what: str, before: int, used: int, cap: int

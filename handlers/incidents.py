@@ -51,11 +51,11 @@ class IncidentDesk:
                 incident.id, turn.person.id, turn.now):
             await self._already(turn, code.ref)
             return
-        incident, report = await self._reload(turn, incident.id)
+        incident, report, unit = await self._reload(turn, incident.id)
         await self._record(turn, incident, "acknowledged", None)
         await self.escalation.stop(turn.uow, incident.id)
         await self.escalation.remind_later(turn.uow, incident, 1, turn.now)
-        await self._tell(turn, incident, report, scope, "acknowledged")
+        await self._tell(turn, incident, report, unit, scope, "acknowledged")
         await turn.reply(self.notifier.with_actions(
             turn.lang, turn.t(Msg("incident.acknowledged_you", number=incident.id)), incident))
 
@@ -86,10 +86,10 @@ class IncidentDesk:
                                                 turn.now, acknowledge=unacknowledged):
             await self._already(turn, code.ref)
             return
-        incident, report = await self._reload(turn, incident.id)
+        incident, report, unit = await self._reload(turn, incident.id)
         await self._record(turn, incident, "resolved", code.note)
         await self.escalation.stop(turn.uow, incident.id)
-        await self._tell(turn, incident, report, scope, "resolved", code.note)
+        await self._tell(turn, incident, report, unit, scope, "resolved", code.note)
         await turn.say(Msg("incident.resolved_you", number=incident.id))
 
     async def reopen(self, turn: Turn, code: ReplyCode) -> None:
@@ -104,9 +104,9 @@ class IncidentDesk:
                 incident.id, turn.now, first):
             await self._refuse(turn, Msg("incident.not_resolved", number=incident.id))
             return
-        incident, report = await self._reload(turn, incident.id)
+        incident, report, unit = await self._reload(turn, incident.id)
         await self._record(turn, incident, "reopened", code.note)
-        await self._tell(turn, incident, report, scope, "reopened", code.note)
+        await self._tell(turn, incident, report, unit, scope, "reopened", code.note)
         await turn.say(Msg("incident.reopened_you", number=incident.id))
         await self.escalation.start(turn.uow, incident, turn.now)
 
@@ -183,10 +183,10 @@ class IncidentDesk:
         scope = max(covering, key=lambda s: len(s.path))
         return incident, report, scope
 
-    async def _reload(self, turn: Turn, incident_id: int) -> tuple[Incident, Report]:
+    async def _reload(self, turn: Turn, incident_id: int) -> tuple[Incident, Report, OrgUnit]:
         found = await turn.uow.incidents.with_report(incident_id)
         assert found is not None
-        return found[0], found[1]
+        return found
 
     async def _already(self, turn: Turn, number: int) -> None:
         """Someone else got there first: say who and when."""
@@ -232,13 +232,11 @@ class IncidentDesk:
                                    subject=f"incident:{incident.id}", details=details,
                                    person_id=turn.person.id, identity_id=turn.identity.id)
 
-    async def _tell(self, turn: Turn, incident: Incident, report: Report, scope: OrgUnit,
-                    what: str, note: str | None = None) -> None:
+    async def _tell(self, turn: Turn, incident: Incident, report: Report, unit: OrgUnit,
+                    scope: OrgUnit, what: str, note: str | None = None) -> None:
         """The reporter, and every other official alerted, hear what was done and by whom;
-        the note only where privacy by level lets them read it."""
+        the note only where privacy by level lets them read it (``unit`` reported)."""
         uow = turn.uow
-        unit = await uow.units.get(report.unit_id)
-        assert unit is not None
         name = turn.person.display_name or turn.identity.display_name
         params = {"number": incident.id, "ref": report.ref, "name": name, "unit": scope.name,
                   "time": self.notifier.local(turn.now)}

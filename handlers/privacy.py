@@ -18,10 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from handlers.turn import OFFICIAL_ROLES
 from storage.models import Membership, OrgUnit
-
-# Roles that look after the units below them (the same set as handlers.turn.OFFICIAL_ROLES).
-_OFFICIALS = frozenset({"official", "admin"})
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class Reader:
     @classmethod
     def of_roles(cls, roles: Iterable[tuple[str, int]]) -> Reader:
         pairs = list(roles)
-        return cls(frozenset(unit for role, unit in pairs if role in _OFFICIALS),
+        return cls(frozenset(unit for role, unit in pairs if role in OFFICIAL_ROLES),
                    frozenset(unit for _, unit in pairs))
 
 

@@ -39,7 +39,7 @@ class Renderer:
 
     def ask(
         self, lang: str, form: Form, session: Session, q: Question, error: Msg | None,
-        inputs: frozenset[str] = frozenset(),
+        inputs: frozenset[str] = ATTACHMENT_KINDS,
     ) -> OutboundMessage:
         t = self.tr.text
         lines = [self.tr.render(lang, error)] if error else []
@@ -51,7 +51,7 @@ class Renderer:
         if not q.required:
             title += " " + t(lang, "ask.optional")
         lines.append(title)
-        hint = self._type_hint(lang, q, inputs or ATTACHMENT_KINDS)
+        hint = self._type_hint(lang, q, inputs)
         if hint:
             lines.append(hint)
         if q.type == "multi_choice" and session.selection:

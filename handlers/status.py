@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.engine.messages import Msg
 from storage.uow import UnitOfWork
 
 
@@ -77,3 +79,28 @@ async def snapshot(uow: UnitOfWork, plans: list[QuotaPlan]) -> Snapshot:
     for (channel, status), count in (await uow.inbound.counts()).items():
         inbound.setdefault(channel, {})[status] = count
     return Snapshot(quotas, await uow.outbox.backlog(), inbound)
+
+
+def status_lines(snap: Snapshot, tokens: dict[str, str], channels: list[str],
+                 tz: ZoneInfo) -> list[Msg]:
+    lines = [Msg("status.channels", channels=", ".join(channels) or "-")]
+    for channel, state in sorted(tokens.items()):
+        lines.append(Msg(f"status.token.{state.split(':')[0]}", channel=channel,
+                         code=state.partition(": ")[2]))
+    for q in snap.quotas:
+        lines.append(Msg("status.quota", label=q.label, month=q.month, messages=q.messages,
+                         messages_cap=q.messages_cap, users=q.users, users_cap=q.users_cap,
+                         stranger_users=q.stranger_users,
+                         stranger_users_cap=q.stranger_users_cap,
+                         stranger_messages=q.stranger_messages,
+                         stranger_messages_cap=q.stranger_messages_cap))
+        if q.paused_until is not None:
+            lines.append(Msg("status.paused", strikes=q.strikes,
+                             until=f"{q.paused_until.astimezone(tz):%H:%M %d/%m/%Y}"))
+    lines.append(Msg("status.backlog", **snap.outbox))
+    for channel, counts in sorted(snap.inbound.items()):
+        lines.append(Msg("status.inbound", channel=channel, pending=counts.get("pending", 0),
+                         failed=counts.get("failed", 0), malformed=counts.get("malformed", 0)))
+    if not snap.inbound:
+        lines.append(Msg("status.inbound_none"))
+    return lines

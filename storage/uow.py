@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from types import TracebackType
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from storage.database import LOCK_WAIT_SECONDS, DatabaseLocked, is_locked
+from storage.database import LOCK_WAIT_SECONDS, while_locked
 from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
@@ -87,21 +85,16 @@ class UnitOfWork:
         The connection never blocks on a lock (see ``storage.sqlite_inline``); another
         process holding the lock (an import from the command line) is retried here.
         """
-        deadline = time.monotonic() + self._lock_wait
-        pause = 0.002
-        while True:
+        async def begin() -> AsyncSession:
             session = self._sessions()
             try:
                 await session.connection()  # BEGIN IMMEDIATE
-                return session
-            except OperationalError as exc:
+            except BaseException:
                 await session.close()
-                if not is_locked(exc):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise DatabaseLocked(self._lock_wait) from None
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.1)
+                raise
+            return session
+
+        return await while_locked(begin, self._lock_wait)
 
     async def __aexit__(
         self,

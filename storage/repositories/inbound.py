@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import upsert
@@ -55,20 +55,9 @@ class InboundUpdates:
         the copy, which holds what the person wrote, is not kept."""
         await self.s.execute(delete(InboundUpdate).where(InboundUpdate.id == update_id))
 
-    async def tried(self, update_id: int) -> None:
-        """Count a failed attempt (a write: it also shows that the database takes writes)."""
-        await self.s.execute(update(InboundUpdate).where(InboundUpdate.id == update_id)
-                             .values(attempts=InboundUpdate.attempts + 1))
-
     async def counts(self) -> dict[tuple[str, str], int]:
         """How many updates per (channel, status): for `tinhhinh status`."""
         rows = await self.s.execute(
             select(InboundUpdate.channel, InboundUpdate.status, func.count())
             .group_by(InboundUpdate.channel, InboundUpdate.status))
         return {(channel, status): int(n) for channel, status, n in rows.all()}
-
-    async def set_aside_recently(self, limit: int = 5) -> Sequence[InboundUpdate]:
-        """The latest updates that were set aside (failed or malformed), newest first."""
-        return (await self.s.scalars(
-            select(InboundUpdate).where(InboundUpdate.status.in_(("failed", "malformed")))
-            .order_by(InboundUpdate.id.desc()).limit(limit))).all()

@@ -7,6 +7,7 @@ processes can never together pass a cap; parts that were not sent are given back
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,8 +142,9 @@ class Usage:
         return bool(found)
 
     async def pause(self, channel: str, month: str, now: datetime,
-                    until_for: list[datetime], *, probe: bool) -> tuple[int, datetime] | None:
-        """The messenger said "quota exceeded": pause until ``until_for[strikes]`` (the
+                    pause_end: Callable[[int], datetime], *,
+                    probe: bool) -> tuple[int, datetime] | None:
+        """The messenger said "quota exceeded": pause until ``pause_end(strikes)`` (the
         next step of the back-off), unless a pause is already running (the probe's own
         failure always moves it on). The strikes so far and the end of the pause, or None
         when another send paused it first."""
@@ -152,7 +154,7 @@ class Usage:
         if not probe and usage.paused_until is not None and usage.paused_until > now:
             return None
         strikes = usage.strikes + 1
-        until = until_for[min(strikes, len(until_for)) - 1]
+        until = pause_end(strikes)
         await self.s.execute(
             update(ChannelUsage)
             .where(ChannelUsage.channel == channel, ChannelUsage.month == month)

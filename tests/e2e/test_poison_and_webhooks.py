@@ -4,11 +4,9 @@ aside with its reason, its sender told, and the updates behind it answered."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from sqlalchemy import select
@@ -18,7 +16,7 @@ from bot.channels.base import Handled, InboundEvent
 from bot.config import Settings
 from storage.models import ChannelIdentity, InboundUpdate
 from tests.e2e.conftest import running, telegram_app
-from tests.e2e.peer import Peer, TgUser
+from tests.e2e.peer import Peer, TgUser, eventually
 from tests.e2e.test_zalo import serving
 from tests.e2e.zalo_peer import ZaloPeer, ZaloUser
 
@@ -32,17 +30,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-async def eventually(check: Any, within: float = 15.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not within {within}s: {check}")
-        await asyncio.sleep(0.05)
 
 
 async def test_telegram_and_zalo_webhooks_run_together_and_refuse_nested_json(
@@ -66,11 +53,15 @@ async def test_telegram_and_zalo_webhooks_run_together_and_refuse_nested_json(
     try:
         async with serving(app):
             # Both setWebhook calls succeed, each with its own bot's secret.
-            hook = await eventually(peer.webhook)
+            hook = await eventually(peer.webhook, bool, "Telegram's webhook")
             assert hook == {"url": f"{base}/tg/hook", "secret_token": TG_SECRET}
             assert [c["status"] for c in await peer.calls("setWebhook")] == [200]
             zbot = zalo_peer.bots[zalo_token]
-            await eventually(lambda: _true(zbot.webhook_url))
+
+            async def zalo_hook() -> str:
+                return zbot.webhook_url
+
+            await eventually(zalo_hook, bool, "Zalo's webhook")
             assert (zbot.webhook_url, zbot.webhook_secret) == (f"{base}/zalo/main",
                                                                ZALO_SECRET)
             # Each messenger's update comes in through its route and is answered.
@@ -94,10 +85,6 @@ async def test_telegram_and_zalo_webhooks_run_together_and_refuse_nested_json(
             await zalo_peer.wait_sent(zalo_token, zalo_user.id, 2)
     finally:
         await app.close()
-
-
-async def _true(value: Any) -> Any:
-    return value
 
 
 # -- a name PostgreSQL cannot store, and an update nothing can apply ------------------------

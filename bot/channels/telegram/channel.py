@@ -24,6 +24,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message, Update
 
@@ -187,6 +188,16 @@ class TelegramChannel:
             ]
             language_code = None if lang == self.default_language else lang
             await self.bot.set_my_commands(commands, language_code=language_code)
+
+    async def check_token(self) -> str:
+        """getMe: ok, refused: 401, or unreachable."""
+        try:
+            await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            return "refused: 401"
+        except (TelegramNetworkError, OSError):
+            return "unreachable"
+        return "ok"
 
     async def close(self) -> None:
         await self.bot.session.close()

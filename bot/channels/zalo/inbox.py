@@ -105,7 +105,7 @@ class ZaloInbox:
         return new
 
     # -- applying: from the table ---------------------------------------------------------
-    async def run(self, *, forever: bool = True) -> None:
+    async def run(self) -> None:
         """Apply stored updates as they come, and those left from before a restart."""
         while True:
             self._wake.clear()
@@ -114,8 +114,6 @@ class ZaloInbox:
             except Exception as exc:  # the database is away: the rows wait in the table
                 log.warning("zalo %s inbox: %s; again in %.0fs", self.channel,
                             type(exc).__name__, self.poll_seconds)
-            if not forever:
-                return
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_seconds):
                     await self._wake.wait()
