@@ -267,14 +267,10 @@ class ChannelUsageWindow(Base):
 
 
 class InboundUpdate(Base):
-    """An update as a messenger delivered it, kept before it is applied.
-
-    Zalo hands each update out once (getUpdates has no offset; a webhook is answered at
-    once), so an update is written here first and applied from here, after a crash too.
-    Updates that cannot be applied are kept here with the reason: ``malformed`` (not
-    readable as an update) or ``failed`` (applying it failed again and again while the
-    database worked), so nothing is dropped unseen and polling never stops on one.
-    """
+    """An update as a messenger delivered it, kept before it is applied: Zalo hands each
+    update out once, so it is written here first and applied from here, after a crash too.
+    One that cannot be applied stays with its reason: ``malformed`` (not an update) or
+    ``failed`` (failing again and again while the database worked)."""
 
     __tablename__ = "inbound_update"
     __table_args__ = (
