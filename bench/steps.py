@@ -37,6 +37,7 @@ from bench.fakes import TOKEN, bench_bot
 from bench.flow import updates
 from bench.peers import fsm
 from bot.app import App, build_app
+from bot.channels.console import NAME as CONSOLE
 from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -203,7 +204,7 @@ async def ours(url: str, chats: int) -> tuple[App, TelegramChannel, Bot]:
     channel = app.telegram
     now = app.clock.now()
     async with app.uows() as uow:
-        await seed_demo(uow, now)
+        await seed_demo(uow, now, channel=CONSOLE)
         unit = await uow.units.by_code("DEMO_CS1")
         assert unit is not None
         for n in range(chats):

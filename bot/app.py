@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import logredact
-from bot.channels.base import Channel
+from bot.channels.base import ChannelAdapter, Channels
+from bot.channels.zalo.bot import ZaloBot
 from bot.channels.zalo.channel import ZaloChannel
-from bot.channels.zalo.client import ZaloApiError, ZaloClient, ZaloNetworkError
+from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.inbox import ZaloInbox
 from bot.channels.zalo.polling import ZaloPolling
 from bot.channels.zalo.webhook import ZaloWebhook
@@ -23,7 +24,6 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings, ZaloBotSettings
 from bot.delivery import DeliveryWorker
 from bot.engine.conversation import Engine, EngineConfig
-from bot.engine.form import ATTACHMENT_KINDS
 from bot.forms import FormCatalog, load_catalog
 from bot.http_server import HttpServer
 from bot.i18n import Translator
@@ -41,7 +41,7 @@ from handlers.digest import arm as arm_digest
 from handlers.dispatch import Dispatcher
 from handlers.drafts import DraftTimers
 from handlers.enrolment import BotScope, Enrolment
-from handlers.escalation import STEP, UNRESOLVED, Escalation
+from handlers.escalation import STEP, UNRESOLVED, Escalation, IncidentOpened
 from handlers.export import BUILD as EXPORT_BUILD
 from handlers.export import ExportDesk
 from handlers.fallback import Fallback
@@ -52,7 +52,7 @@ from handlers.incident_alerts import Notifier
 from handlers.incidents import NOTE_PENDING, IncidentDesk
 from handlers.linking import Linking
 from handlers.overdue import OverdueDesk
-from handlers.periodic import PeriodicDesk
+from handlers.periodic import ObligationMet, PeriodicDesk
 from handlers.periods import PeriodTexts
 from handlers.reachability import Reachability
 from handlers.render import Renderer
@@ -76,49 +76,6 @@ if TYPE_CHECKING:  # aiogram takes seconds to import: only when Telegram is conf
 
     from bot.channels.telegram.channel import TelegramChannel
     from bot.channels.telegram.polling import TelegramPolling
-    from bot.channels.telegram.webhook import TelegramWebhook
-
-
-@dataclass
-class ZaloBot:
-    """One configured Zalo bot and the parts that run it."""
-
-    settings: ZaloBotSettings
-    client: ZaloClient
-    channel: ZaloChannel
-    inbox: ZaloInbox
-    quota: MonthlyQuota
-    polling: ZaloPolling | None = None
-    webhook: ZaloWebhook | None = None
-    webhook_url: str | None = None
-    webhook_secret: str = field(default="", repr=False)
-    # What getMe said of the token at start-up: unchecked, ok, or refused with the code.
-    token_state: str = "unchecked"
-
-    async def set_webhook(self) -> None:
-        await self.client.set_webhook(self.webhook_url or "", self.webhook_secret)
-
-    async def check_token(self, retry_every: float | None = 30.0) -> str:
-        """getMe: ok, refused: <code>, or unreachable. At start-up a token Zalo refuses is
-        reported at once (log, `tinhhinh status`, /healthz) instead of showing up later as
-        silence; a network failure is retried every ``retry_every`` seconds (None: not)."""
-        while True:
-            try:
-                await self.client.get_me()
-                self.token_state = "ok"
-            except ZaloApiError as exc:
-                self.token_state = f"refused: {exc.code}"
-                log.error("Zalo bot '%s': the token was refused (%s %s); check "
-                          "TINHHINH_ZALO__TOKEN", self.settings.name, exc.code,
-                          exc.description[:100])
-            except ZaloNetworkError as exc:
-                self.token_state = "unreachable"
-                if retry_every is not None:
-                    log.warning("Zalo bot '%s': getMe failed (%s); again in %.0fs",
-                                self.settings.name, exc, retry_every)
-                    await asyncio.sleep(retry_every)
-                    continue
-            return self.token_state
 
 
 @dataclass
@@ -136,11 +93,9 @@ class App:
     fires: FirePoller
     http: HttpServer
     policy: Policy
-    channels: dict[str, Channel] = field(default_factory=dict)
-    telegram: TelegramChannel | None = None
-    telegram_polling: TelegramPolling | None = None
-    telegram_webhook: TelegramWebhook | None = None
-    zalo: list[ZaloBot] = field(default_factory=list)
+    # Every running messenger, Telegram, each Zalo bot, the console: one list, one contract.
+    channels: Channels = field(default_factory=Channels)
+    telegram: TelegramChannel | None = None  # the same adapter, typed (tests, benchmarks)
     dispatcher: Dispatcher | None = None
     escalation: Escalation | None = None
     calendar: CalendarPlanner | None = None
@@ -148,6 +103,14 @@ class App:
     workbook: WorkbookWriter | None = None
     # Set while the service runs (bot.service.serve).
     scheduler: BotScheduler | None = None
+
+    @property
+    def telegram_polling(self) -> TelegramPolling | None:
+        return self.telegram.polling if self.telegram is not None else None
+
+    @property
+    def zalo(self) -> list[ZaloBot]:
+        return [a for a in self.channels.values() if isinstance(a, ZaloBot)]
 
     async def start_timers(self) -> None:
         """At start-up: plan the reporting calendar at the next poll (a changed policy or org
@@ -172,7 +135,7 @@ class App:
         """Each messenger's answer to getMe now (`tinhhinh status`)."""
         checks: dict[str, Callable[[], Awaitable[str]]] = {}
         if self.telegram is not None:
-            checks["telegram"] = self.telegram.check_token
+            checks[self.telegram.name] = self.telegram.check_token
         for z in self.zalo:
             checks[z.settings.channel] = functools.partial(z.check_token, retry_every=None)
         tokens: dict[str, str] = {}
@@ -197,11 +160,8 @@ class App:
         return 200, {"ok": True, **snap.to_json(tokens)}
 
     async def close(self) -> None:
-        if self.telegram is not None:
-            await self.telegram.close()
-        for bot in self.zalo:
-            await bot.inbox.close()
-            await bot.channel.close()
+        for adapter in self.channels.values():
+            await adapter.close()
         await self.db.dispose()
 
 
@@ -209,11 +169,14 @@ def build_app(
     settings: Settings,
     *,
     clock: Clock | None = None,
-    channels: Mapping[str, Channel] | None = None,
+    channels: Iterable[ChannelAdapter] | None = None,
     telegram_bot: Bot | None = None,
 ) -> App:
     """``telegram_bot`` replaces the Bot built from settings (benchmarks use a fake session)."""
     clock = clock or SystemClock()
+    adapters = Channels()  # filled below; use cases read capabilities from it
+    for given in channels or ():
+        adapters.add(given.name, given)  # replacing a configured messenger (tests)
     zalo_bots = settings.zalo.all_bots()
     logredact.install([
         s.get_secret_value() if s else None
@@ -251,53 +214,49 @@ def build_app(
         flow,
         Enrolment(settings.enrolment.wrong_codes_per_hour, scopes),
         History(engine, renderer, texts),
-        Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour, codes),
+        Linking(settings.link_code_minutes, settings.enrolment.wrong_codes_per_hour, codes,
+                adapters),
         codes,
     )
     admins = AdminNotices(translator, settings.default_language)
     notifier = Notifier(translator, renderer, codes, catalog.forms, tz, settings.default_language)
     escalation = Escalation(policy, notifier, admins)
-    flow.after_submit.append(escalation.open_for)
+    # What a stored report brings about, in the order its messages read: the incident first.
+    flow.on_stored(escalation.hot_spots, IncidentOpened, escalation.open)
     desk = IncidentDesk(escalation, notifier, dispatcher.ask_text)
-    dispatcher.reply_actions.update(desk.actions)
-    dispatcher.command_handlers["hotspots"] = desk.hotspots
-    dispatcher.text_answers[NOTE_PENDING] = desk.note_text
+    dispatcher.add_actions(desk.actions, "officials")
+    dispatcher.add_commands({"hotspots": desk.hotspots})
+    dispatcher.text_answers.add(NOTE_PENDING, desk.note_text)
     calendar = CalendarPlanner(policy, texts, translator, codes,
                                [c.key for c in catalog.languages], settings.default_language)
     periodic = PeriodicDesk(flow, texts, dispatcher.ask_choice)
-    flow.after_submit.append(periodic.after_submit)
-    dispatcher.reply_actions.update(periodic.actions)
-    dispatcher.chair_actions.update(periodic.actions)
-    dispatcher.command_handlers.update(periodic.commands)
-    dispatcher.command_handlers["overdue"] = OverdueDesk(texts).show
+    flow.on_stored(periodic.obligations, ObligationMet, periodic.file)
+    dispatcher.add_actions(periodic.actions, "chairs")
+    dispatcher.add_commands(periodic.commands, answer_in_draft=frozenset({"nil"}))
     words = FiguresText(catalog.forms, texts, policy.digest.open_incident_hours,
                         policy.digest.enrolment_target)
-    dispatcher.command_handlers["stats"] = StatsDesk(policy.digest, words).show
-    digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language)
+    dispatcher.add_commands({"overdue": OverdueDesk(texts).show,
+                             "stats": StatsDesk(policy.digest, words).show})
+    digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language,
+                          adapters)
     workbook = WorkbookWriter(catalog.forms, texts, translator, tz, settings.default_language)
-    exports = ExportDesk(workbook, dispatcher.ask_choice, translator, settings.default_language)
-    dispatcher.arg_commands["export"] = exports.command
-    dispatcher.questions.update(exports.questions)
-    dispatcher.questions.update(periodic.questions)
-    dispatcher.answer_in_draft.add("nil")
-    channel_map: dict[str, Channel] = dict(channels or {})
-    reachability = Reachability(translator, settings.default_language)
+    exports = ExportDesk(workbook, dispatcher.ask_choice, translator, settings.default_language,
+                         adapters)
+    dispatcher.add_command("export", exports.command)
+    for kind, question in (*exports.questions.items(), *periodic.questions.items()):
+        dispatcher.add_question(kind, question)
+    dispatcher.check_vocabulary()
+    reachability = Reachability(translator, settings.default_language, adapters)
     budgets: dict[str, Budget] = {}
     delivery = DeliveryWorker(
-        uows, channel_map, clock, on_refused=reachability.refused,
-        reroute=Fallback(channel_map.keys()).reroute, budgets=budgets,
+        uows, adapters, clock, on_refused=reachability.refused,
+        reroute=Fallback(adapters.keys()).reroute, budgets=budgets,
     )
-    def inputs(channel: str) -> frozenset[str]:
-        """The attachment kinds a channel delivers, as its adapter declares (all, unless it
-        says otherwise: Zalo delivers photos only)."""
-        adapter = channel_map.get(channel)
-        return getattr(adapter, "attachments_in", ATTACHMENT_KINDS)
-
     inbound = InboundHandler(
         uows, clock, dispatcher, translator, tz, settings.default_language, delivery.wake,
-        inputs=inputs,
+        channels=adapters,
     )
-    timers = DraftTimers(flow, translator, tz, settings.default_language, inputs)
+    timers = DraftTimers(flow, translator, tz, settings.default_language, adapters)
     fires = FirePoller(
         uows,
         clock,
@@ -309,38 +268,18 @@ def build_app(
         on_commit=delivery.wake,
     )
     http = HttpServer(settings.http.host, settings.http.port)
-    telegram = polling = webhook = None
-    tg = settings.telegram
-    if tg.token is not None and "telegram" not in channel_map:
-        from bot.channels.telegram.channel import TelegramChannel, make_bot
-        from bot.channels.telegram.polling import TelegramPolling
-        from bot.channels.telegram.webhook import TelegramWebhook
-
-        bot = telegram_bot or make_bot(tg.token.get_secret_value(), tg.api_base)
-        rates = Rates(overall_per_second=tg.overall_per_second,
-                      chat_interval=tg.chat_interval_seconds,
-                      group_per_minute=tg.group_per_minute)
-        telegram = TelegramChannel(
-            bot, inbound, TokenBuckets(rates, telegram_is_group), translator,
-            settings.default_language, catalog.menu,
-        )
-        channel_map["telegram"] = telegram
-        if tg.mode == "webhook":
-            secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else ""
-            webhook = TelegramWebhook(bot, telegram.feed, secret)
-            http.add_post(tg.webhook_path, webhook.handle)
-        else:
-            polling = TelegramPolling(bot, telegram.feed, timeout=tg.poll_timeout)
-    zalo: list[ZaloBot] = []
+    telegram = None
+    if settings.telegram.token is not None and "telegram" not in adapters:
+        telegram = _telegram(settings, inbound, translator, catalog, http, telegram_bot)
+        adapters.add(telegram.name, telegram)
     for bot_settings in zalo_bots:
-        if bot_settings.channel in channel_map:
+        if bot_settings.channel in adapters:
             continue  # replaced by the caller (tests)
         zalo_bot = _zalo_bot(settings, bot_settings, inbound, admins, tz, uows, clock)
-        channel_map[bot_settings.channel] = zalo_bot.channel
-        budgets[bot_settings.channel] = zalo_bot.quota
+        adapters.add(zalo_bot.name, zalo_bot)
+        budgets[zalo_bot.name] = zalo_bot.quota
         if zalo_bot.webhook is not None:
             http.add_post(settings.zalo.webhook_path(bot_settings), zalo_bot.webhook.handle)
-        zalo.append(zalo_bot)
     app = App(
         settings=settings,
         clock=clock,
@@ -355,11 +294,8 @@ def build_app(
         fires=fires,
         http=http,
         policy=policy,
-        channels=channel_map,
+        channels=adapters,
         telegram=telegram,
-        telegram_polling=polling,
-        telegram_webhook=webhook,
-        zalo=zalo,
         dispatcher=dispatcher,
         escalation=escalation,
         calendar=calendar,
@@ -368,6 +304,38 @@ def build_app(
     )
     http.health = app.health
     return app
+
+
+def _telegram(
+    settings: Settings, inbound: InboundHandler, translator: Translator, catalog: FormCatalog,
+    http: HttpServer, bot: Bot | None,
+) -> TelegramChannel:
+    """The Telegram adapter; aiogram is imported only when Telegram is configured."""
+    from bot.channels.telegram.channel import TelegramChannel, make_bot
+    from bot.channels.telegram.polling import TelegramPolling
+    from bot.channels.telegram.webhook import TelegramWebhook
+
+    tg = settings.telegram
+    assert tg.token is not None
+    bot = bot or make_bot(tg.token.get_secret_value(), tg.api_base)
+    rates = Rates(overall_per_second=tg.overall_per_second,
+                  chat_interval=tg.chat_interval_seconds,
+                  group_per_minute=tg.group_per_minute)
+    telegram = TelegramChannel(
+        bot, inbound, TokenBuckets(rates, telegram_is_group), translator,
+        settings.default_language, catalog.menu,
+    )
+    if tg.mode == "webhook":
+        # Bound here from the Telegram settings: with Zalo's webhook in the same service, a
+        # late-bound name once handed Telegram the Zalo bot's secret.
+        telegram.webhook_secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret \
+            else ""
+        telegram.webhook_url = tg.webhook_url or ""
+        telegram.webhook = TelegramWebhook(bot, telegram.feed, telegram.webhook_secret)
+        http.add_post(tg.webhook_path, telegram.webhook.handle)
+    else:
+        telegram.polling = TelegramPolling(bot, telegram.feed, timeout=tg.poll_timeout)
+    return telegram
 
 
 def _zalo_bot(

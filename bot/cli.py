@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +26,8 @@ from rich.tree import Tree
 
 from bot import logredact
 from bot.app import App, build_app
+from bot.channels.base import ChannelAdapter
+from bot.channels.console import NAME as CONSOLE
 from bot.channels.console import ConsoleChannel
 from bot.config import Settings
 from bot.console_chat import chat as console_chat
@@ -71,7 +73,7 @@ def _say(msg: Msg, *, err: bool = False) -> None:
 
 
 def _with_app(
-    body: Callable[[App], Awaitable[T]], *, channels: dict[str, Any] | None = None,
+    body: Callable[[App], Awaitable[T]], *, channels: list[ChannelAdapter] | None = None,
     require_schema: bool = True,
 ) -> T:
     async def run() -> T:
@@ -110,13 +112,13 @@ def run() -> None:
     async def body(app: App) -> None:
         async with app.uows() as uow:
             if await uow.units.count() == 0:
-                await seed_demo(uow, app.clock.now())
+                await seed_demo(uow, app.clock.now(), channel=CONSOLE)
                 await uow.commit()
                 _say(Msg("cli.demo_seeded"))
         _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
         await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
 
-    _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])})
+    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])])
 
 
 async def _serve(app: App) -> None:
@@ -314,7 +316,7 @@ def chat_command(as_: str = typer.Option(..., "--as", help="Console identity to 
     async def body(app: App) -> None:
         await console_chat(app, as_, sys.stdin, sys.stdout)
 
-    _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=as_)})
+    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=as_)])
 
 
 @cli.command()
@@ -324,13 +326,13 @@ def demo() -> None:
     async def body(app: App) -> None:
         await upgrade(app.db)
         async with app.uows() as uow:
-            await seed_demo(uow, app.clock.now())
+            await seed_demo(uow, app.clock.now(), channel=CONSOLE)
             await uow.commit()
         _say(Msg("cli.demo_seeded"))
         _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
         await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
 
-    _with_app(body, channels={"console": ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])},
+    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])],
               require_schema=False)
 
 

@@ -27,10 +27,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.backoff import backoff
-from bot.channels.base import Channel, OutboundMessage, SendResult
+from bot.channels.base import ChannelAdapter, OutboundMessage, SendResult
 from bot.clock import Clock
 from bot.quota import Budget, Refusal, Spend
-from bot.ratelimit import Limits, NoLimits
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -100,7 +99,7 @@ class DeliveryWorker:
     def __init__(
         self,
         uows: Callable[[], UnitOfWork],
-        channels: Mapping[str, Channel],
+        channels: Mapping[str, ChannelAdapter],
         clock: Clock,
         *,
         policy: RetryPolicy | None = None,
@@ -291,8 +290,7 @@ class DeliveryWorker:
         budget = self.budgets.get(item.channel)
         if budget is None:
             return await self._send_paced(item, channel, message)
-        parts_of = getattr(channel, "parts", None)
-        parts = int(parts_of(message)) if parts_of is not None else 1
+        parts = channel.parts(message)
         async with self.uows() as uow:
             grant = await budget.take(uow, Spend(item.identity_id, item.kind, parts),
                                       self.clock.now())
@@ -331,9 +329,9 @@ class DeliveryWorker:
         return replace(message, file=replace(message.file, data=stored.data))
 
     async def _send_paced(
-        self, item: _Item, channel: Channel, message: OutboundMessage
+        self, item: _Item, channel: ChannelAdapter, message: OutboundMessage
     ) -> SendResult:
-        limits: Limits = getattr(channel, "limits", None) or NoLimits()
+        limits = channel.limits
         while True:
             await limits.acquire(item.address, item.priority)
             try:

@@ -32,7 +32,6 @@ from zoneinfo import ZoneInfo
 
 from bot.config import ZaloQuotaSettings
 from bot.engine.messages import Msg
-from handlers.admins import AdminNotices
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -82,10 +81,18 @@ class Budget(Protocol):
     async def went_through(self, uow: UnitOfWork, grant: Grant, now: datetime) -> None: ...
 
 
+class AdminAlerts(Protocol):
+    """Where a quota tells the administrators (handlers.admins.AdminNotices)."""
+
+    async def send(
+        self, uow: UnitOfWork, msg: Msg, now: datetime, *, once: str, avoid_channel: str = ""
+    ) -> int: ...
+
+
 class MonthlyQuota:
     def __init__(
         self, channel: str, label: str, settings: ZaloQuotaSettings, tz: ZoneInfo,
-        admins: AdminNotices,
+        admins: AdminAlerts,
     ) -> None:
         self.channel = channel
         self.label = label

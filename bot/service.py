@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 
 from bot.app import App
 from bot.backoff import backoff
@@ -44,16 +44,30 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+class Parts:
+    """The service's running parts, as adapters start them (bot.channels.base.Runner)."""
+
+    def __init__(self) -> None:
+        self.startup: list[asyncio.Task[object]] = []  # one-shot calls that retry until done
+        self.tasks: list[asyncio.Task[object]] = []  # the parts that run until shutdown
+
+    def until_done(self, what: str, action: Callable[[], Awaitable[object]]) -> None:
+        self.startup.append(asyncio.create_task(_until_done(what, action)))
+
+    def forever(self, action: Callable[[], Coroutine[object, None, object]]) -> None:
+        self.tasks.append(asyncio.create_task(action()))
+
+
 async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambda: None) -> None:
     """Run until ``stop`` is set or a part fails; then shut down in order, within
     ``SHUTDOWN_SECONDS`` (a part that will not stop is logged and left behind)."""
-    startup: list[asyncio.Task[object]] = []  # one-shot calls that retry until done
-    tasks: list[asyncio.Task[object]] = []  # the parts that run until shutdown
+    parts = Parts()
     await app.http.start()
-    _start_telegram(app, startup, tasks)
-    _start_zalo(app, startup, tasks)
-    tasks.append(asyncio.create_task(app.delivery.run_forever()))
-    startup.append(asyncio.create_task(_until_done("calendar planning", app.start_timers)))
+    for adapter in app.channels.values():
+        parts.until_done(f"{adapter.name} menu", adapter.publish_menu)
+        adapter.start(parts)
+    parts.forever(app.delivery.run_forever)
+    parts.until_done("calendar planning", app.start_timers)
     scheduler = BotScheduler(app.fires, app.settings.fire_poll_seconds)
     scheduler.start()
     app.scheduler = scheduler
@@ -61,56 +75,21 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
     ready()
     stopper = asyncio.create_task(stop.wait())
     try:
-        done, _ = await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait([stopper, *parts.tasks],
+                                     return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if task is not stopper and not task.cancelled() and task.exception():
                 log.error("a service part stopped: %r", task.exception())
     finally:
         scheduler.shutdown()
         stopper.cancel()
-        parts = startup + tasks
-        for task in parts:
+        running = parts.startup + parts.tasks
+        for task in running:
             task.cancel()
-        _, stuck = await asyncio.wait(parts, timeout=SHUTDOWN_SECONDS) if parts else ((), ())
+        _, stuck = (await asyncio.wait(running, timeout=SHUTDOWN_SECONDS) if running
+                    else ((), ()))
         if stuck:
             log.error("%d service parts did not stop in %.0fs", len(stuck), SHUTDOWN_SECONDS)
-        for zalo in app.zalo:
-            await zalo.inbox.close()
+        for adapter in app.channels.values():
+            await adapter.stop()
         await app.http.stop()
-
-
-def _start_telegram(app: App, startup: list[asyncio.Task[object]],
-                    tasks: list[asyncio.Task[object]]) -> None:
-    tg = app.telegram
-    if tg is None:
-        return
-    startup.append(asyncio.create_task(_until_done("setMyCommands", tg.publish_menu)))
-    if app.telegram_webhook is not None:
-        settings = app.settings.telegram
-        # Bound here, not read from a variable of the caller later: with Zalo's webhook in
-        # the same service, a late-bound name once handed Telegram the Zalo bot's secret.
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-        url = settings.webhook_url or ""
-
-        async def set_webhook() -> None:
-            from bot.channels.telegram.channel import ALLOWED_UPDATES
-
-            await tg.bot.set_webhook(url=url, secret_token=secret,
-                                     allowed_updates=list(ALLOWED_UPDATES),
-                                     drop_pending_updates=False)
-
-        startup.append(asyncio.create_task(_until_done("setWebhook", set_webhook)))
-    elif app.telegram_polling is not None:
-        tasks.append(asyncio.create_task(app.telegram_polling.run()))
-
-
-def _start_zalo(app: App, startup: list[asyncio.Task[object]],
-                tasks: list[asyncio.Task[object]]) -> None:
-    for zalo in app.zalo:
-        startup.append(asyncio.create_task(zalo.check_token()))
-        tasks.append(asyncio.create_task(zalo.inbox.run()))
-        if zalo.webhook is not None:
-            startup.append(asyncio.create_task(_until_done(
-                f"Zalo {zalo.settings.name} setWebhook", zalo.set_webhook)))
-        elif zalo.polling is not None:
-            tasks.append(asyncio.create_task(zalo.polling.run()))

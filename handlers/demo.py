@@ -14,8 +14,10 @@ DEMO_CHAIR = ("demo", "DEMO_CS1")
 DEMO_OFFICIAL = ("canbo", "DEMO_HUYEN")
 
 
-async def seed_demo(uow: UnitOfWork, now: datetime, org_file: Path = DEMO_ORG) -> None:
-    """Idempotent: re-running updates the same units and keeps the same people."""
+async def seed_demo(uow: UnitOfWork, now: datetime, *, channel: str,
+                    org_file: Path = DEMO_ORG) -> None:
+    """Idempotent: re-running updates the same units and keeps the same people, whose
+    accounts are on ``channel`` (the terminal the demo runs in)."""
     rows, problem = read_table(org_file)
     if problem is not None:
         raise RuntimeError(f"demo org file is invalid: {problem}")
@@ -24,11 +26,11 @@ async def seed_demo(uow: UnitOfWork, now: datetime, org_file: Path = DEMO_ORG) -
     if result.errors:
         raise RuntimeError(f"demo org file is invalid: {result.errors}")
     for (handle, unit_code), role in ((DEMO_CHAIR, "chair"), (DEMO_OFFICIAL, "official")):
-        identity = await uow.identities.get_or_create("console", handle, handle, handle, now)
+        identity = await uow.identities.get_or_create(channel, handle, handle, handle, now)
         unit = await uow.units.by_code(unit_code)
         assert unit is not None
         if await uow.memberships.add(identity.person_id, unit.id, role, None, now):
             await uow.audit.write(
-                "demo.enrolled", now, subject=f"console:{handle}",
+                "demo.enrolled", now, subject=f"{channel}:{handle}",
                 details={"unit": unit_code, "role": role}, label="demo",
             )

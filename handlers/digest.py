@@ -15,7 +15,7 @@ import logging
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.channels.base import OutboundFile, OutboundMessage
+from bot.channels.base import ChannelBook, OutboundFile, OutboundMessage
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from bot.policy import DigestRule
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 WEEK = "digest.week"
 SEND = "digest.send"
 # Channels that can show a photo; the others get the text alone.
-PHOTO_CHANNELS = ("telegram", "console")
 # A stored chart no message has sent after this long is dropped.
 KEEP_FILES = timedelta(days=30)
 
@@ -60,7 +59,8 @@ async def arm(uow: UnitOfWork, rule: DigestRule, tz: ZoneInfo, now: datetime) ->
 
 class WeeklyDigest:
     def __init__(self, rule: DigestRule, words: FiguresText, translator: Translator,
-                 tz: ZoneInfo, default_language: str) -> None:
+                 tz: ZoneInfo, default_language: str, channels: ChannelBook) -> None:
+        self.channels = channels
         self.rule = rule
         self.words = words
         self.tr = translator
@@ -95,7 +95,7 @@ class WeeklyDigest:
                                self.rule.open_incident_hours)
         text = self.text(lang, figures)
         file = None
-        if not figures.quiet and identity.channel in PHOTO_CHANNELS:
+        if not figures.quiet and self.channels.capabilities(identity.channel).photos_out:
             png = await asyncio.to_thread(self.chart, lang, figures)
             name = f"ban-tin-{day.isoformat()}.png"
             file = OutboundFile(await uow.files.add(name, "image/png", png, now), "photo", name)

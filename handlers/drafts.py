@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm.attributes import set_committed_value
-
-from bot.engine.form import ATTACHMENT_KINDS
+from bot.channels.base import ChannelBook
 from bot.engine.inputs import TimeoutInput
-from bot.engine.session import Session
 from bot.i18n import Translator
-from handlers.reports import TIMERS, ReportFlow, draft_timers
+from handlers.draft_state import DraftState
+from handlers.reports import ReportFlow
 from handlers.turn import Turn
 from storage.models import Fire
 from storage.uow import UnitOfWork
@@ -24,9 +21,9 @@ log = logging.getLogger(__name__)
 class DraftTimers:
     def __init__(
         self, flow: ReportFlow, translator: Translator, tz: ZoneInfo, default_language: str,
-        inputs: Callable[[str], frozenset[str]] = lambda channel: ATTACHMENT_KINDS,
+        channels: ChannelBook,
     ) -> None:
-        self.inputs = inputs
+        self.channels = channels
         self.flow = flow
         self.translator = translator
         self.tz = tz
@@ -44,24 +41,22 @@ class DraftTimers:
         if conv is None or not conv.state or conv.identity_id is None:
             return
         person = await uow.people.lock(conv.person_id)
-        await uow.session.refresh(conv)
-        if not conv.state or "session" not in conv.state:
+        await uow.conversations.reload(conv)
+        draft = DraftState.of(conv)
+        if draft.session is None:
             return  # finished while we waited for the lock
-        timers = draft_timers(conv.state)
-        wanted = timers.pop(fire.kind, None)
-        if wanted is not None and datetime.fromisoformat(wanted) > now:
+        wanted = draft.wanted(fire.kind)
+        if wanted is not None and wanted > now:
             # Armed when the draft began; answers since then moved the wanted time on.
-            await uow.fires.schedule(fire.kind, fire.target, datetime.fromisoformat(wanted),
-                                     now, {})
+            await uow.fires.schedule(fire.kind, fire.target, wanted, now, {})
             return
         identity = await uow.identities.get(conv.identity_id)
         if identity is None:
             return
-        # This timer has fired: its kind is no longer armed.
-        set_committed_value(conv, "state", {**conv.state, TIMERS: timers})
         turn = Turn(uow, identity, person, now, self.tz, self.translator, self.default_language,
-                    conversation=conv, inputs=self.inputs(identity.channel))
-        session = Session.from_dict(conv.state["session"])
-        await self.flow.step(turn, conv, session, TimeoutInput(kind))  # type: ignore[arg-type]
+                    conversation=conv, channel=self.channels.capabilities(identity.channel))
+        turn.drafted(conv, draft.fired(fire.kind))  # this timer has fired: no longer armed
+        await self.flow.step(turn, conv, draft.session,
+                             TimeoutInput(kind))  # type: ignore[arg-type]
         await turn.flush()
         log.info("draft %s: %s", conv_id, kind)

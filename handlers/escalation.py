@@ -9,6 +9,7 @@ step run twice could not alert anyone twice. Acknowledging or resolving cancels 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.engine.escalation import Ladder
@@ -36,6 +37,15 @@ def run_key(incident: Incident) -> str:
     return f"{incident.id}.{int(incident.first_alert_at.timestamp())}"
 
 
+@dataclass(frozen=True)
+class IncidentOpened:
+    """An effect of a stored report: the hot-spot rules found a hot spot in it."""
+
+    report: Report
+    severity: str
+    rules: tuple[str, ...]
+
+
 class Escalation:
     def __init__(self, policy: Policy, notifier: Notifier, admins: AdminNotices) -> None:
         self.policy = policy
@@ -43,11 +53,14 @@ class Escalation:
         self.admins = admins
 
     # -- opening ---------------------------------------------------------------------------
-    async def open_for(self, turn: Turn, report: Report) -> None:
-        """Called when a report is stored: open an incident if the rules say so."""
+    def hot_spots(self, report: Report) -> list[IncidentOpened]:
+        """The hot-spot rules on a stored report: an incident to open, or none."""
         hot = self.policy.rules.evaluate(report.form_id, report.answers)
-        if hot is None:
-            return
+        return [] if hot is None else [IncidentOpened(report, hot.severity, hot.rules)]
+
+    async def open(self, turn: Turn, hot: IncidentOpened) -> None:
+        """Open the incident in the report's transaction and start its ladder."""
+        report = hot.report
         ladder = self.policy.ladders[hot.severity]
         first = ladder.first_alert(turn.now, self.policy.calendar)
         uow = turn.uow

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.channels.base import OutboundFile, OutboundMessage
+from bot.channels.base import ChannelBook, OutboundFile, OutboundMessage
 from bot.engine.form import Choice
 from bot.engine.messages import Msg
 from bot.i18n import Translator
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 BUILD = "export.build"
 PENDING = "export"
 # Channels that can carry a document (the console shows its name and size).
-FILE_CHANNELS = ("telegram", "console")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 AskChoice = Callable[[Turn, dict[str, Any]], Awaitable[None]]
@@ -64,7 +63,8 @@ async def audit_export(uow: UnitOfWork, summary: ExportSummary, now: datetime, *
 
 class ExportDesk:
     def __init__(self, writer: WorkbookWriter, ask_choice: AskChoice, translator: Translator,
-                 default_language: str) -> None:
+                 default_language: str, channels: ChannelBook) -> None:
+        self.channels = channels
         self.writer = writer
         self.ask_choice = ask_choice
         self.tr = translator
@@ -114,7 +114,7 @@ class ExportDesk:
         to = await self._file_account(turn)
         label = period_label(turn.t, period)
         if to is None:
-            await turn.say(Msg("export.zalo_howto", label=label, period=period.key,
+            await turn.say(Msg("export.no_file_howto", label=label, period=period.key,
                                unit=unit.code))
             return
         await turn.uow.fires.schedule(
@@ -122,15 +122,19 @@ class ExportDesk:
             turn.now, turn.now,
             {"person": turn.person.id, "identity": to.id, "unit": unit.id,
              "period": period.key, "lang": turn.lang})
-        key = "export.preparing" if to.id == turn.identity.id else "export.preparing_telegram"
-        await turn.say(Msg(key, label=label, unit=unit.name))
+        if to.id == turn.identity.id:
+            await turn.say(Msg("export.preparing", label=label, unit=unit.name))
+        else:
+            await turn.say(Msg("export.preparing_elsewhere", label=label, unit=unit.name,
+                               here=self.channels.capabilities(turn.identity.channel).title,
+                               there=self.channels.capabilities(to.channel).title))
 
     async def _file_account(self, turn: Turn) -> ChannelIdentity | None:
-        """Where the file can go: this account, or the person's Telegram one."""
-        if turn.identity.channel.split(".", 1)[0] in FILE_CHANNELS:
+        """Where the file can go: this account, or the person's first that takes files."""
+        if self.channels.capabilities(turn.identity.channel).files_out:
             return turn.identity
         others = await turn.uow.identities.others_reachable(
-            turn.person.id, ["telegram"], [turn.identity.id])
+            turn.person.id, self.channels.names(lambda c: c.files_out), [turn.identity.id])
         return others[0] if others else None
 
     # -- the fire that builds and sends it -----------------------------------------------------

@@ -19,15 +19,13 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
-from bot.channels.base import DUPLICATE, Handled, InboundEvent, OutboundMessage
+from bot.channels.base import DUPLICATE, ChannelBook, Handled, InboundEvent, OutboundMessage
 from bot.clock import Clock
-from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from handlers.dispatch import Dispatcher
 from handlers.turn import Turn
+from storage.errors import DuplicateRow, connection_lost
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -59,7 +57,8 @@ class InboundHandler:
         tz: ZoneInfo,
         default_language: str,
         on_commit: Callable[[], None] = lambda: None,
-        inputs: Callable[[str], frozenset[str]] = lambda channel: ATTACHMENT_KINDS,
+        *,
+        channels: ChannelBook,
     ) -> None:
         self.uows = uows
         self.clock = clock
@@ -68,7 +67,7 @@ class InboundHandler:
         self.tz = tz
         self.default_language = default_language
         self.on_commit = on_commit
-        self.inputs = inputs  # the attachment kinds each channel delivers
+        self.channels = channels
 
     async def handle(self, event: InboundEvent) -> Handled:
         """Apply one event and commit; a repeat is dropped. Raises only if nothing committed
@@ -76,7 +75,7 @@ class InboundHandler:
         event = storable(event)
         try:
             applied = await self._apply_once_more_if_disconnected(event)
-        except IntegrityError:
+        except DuplicateRow:
             # Most likely the same event committed concurrently; check before apologising.
             if await self._seen(event):
                 return DUPLICATE
@@ -92,8 +91,8 @@ class InboundHandler:
     async def _apply_once_more_if_disconnected(self, event: InboundEvent) -> Handled:
         try:
             return await self._apply(event, fail=False)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
+        except Exception as exc:
+            if not connection_lost(exc):
                 raise
             # The database restarted under a pooled connection: nothing was applied, and the
             # pool has been emptied, so the step simply runs again on a fresh connection.
@@ -119,7 +118,8 @@ class InboundHandler:
                 arrival.identity.unreachable_at = None
             turn = Turn(uow, arrival.identity, arrival.person, now, self.tz, self.translator,
                         self.default_language, conversation=arrival.conversation,
-                        enrolled_hint=arrival.enrolled, inputs=self.inputs(event.channel))
+                        enrolled_hint=arrival.enrolled,
+                        channel=self.channels.capabilities(event.channel))
             if fail:
                 await turn.say(Msg("error.internal"))
             else:

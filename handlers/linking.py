@@ -16,12 +16,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.orm.attributes import set_committed_value
-
-from bot.channels.base import OutboundMessage
+from bot.channels.base import ChannelBook, OutboundMessage
 from bot.engine.messages import Msg
 from handlers.enrolment import new_code, normalise_code
-from handlers.reachability import channel_title
 from handlers.reply_codes import ReplyAction, ReplyCode, ReplyCodeGrammar
 from handlers.turn import Turn
 from storage.models import ChannelIdentity, LinkCode
@@ -32,7 +29,8 @@ ACCEPT, REFUSE = "link_accept", "link_refuse"
 
 class Linking:
     def __init__(self, valid_minutes: int, wrong_codes_per_hour: int,
-                 codes: ReplyCodeGrammar) -> None:
+                 codes: ReplyCodeGrammar, channels: ChannelBook) -> None:
+        self.channels = channels
         self.valid = timedelta(minutes=valid_minutes)
         self.limit = wrong_codes_per_hour
         self.codes = codes
@@ -50,6 +48,9 @@ class Linking:
         await uow.links.create(code, turn.person.id, turn.identity.id, turn.now + self.valid,
                                turn.now)
         await turn.say(Msg("link.code", code=code, minutes=int(self.valid.total_seconds() // 60)))
+
+    def _title(self, channel: str) -> str:
+        return self.channels.capabilities(channel).title
 
     # -- the code typed on the other account ------------------------------------------------
     async def redeem(self, turn: Turn, text: str) -> None:
@@ -85,7 +86,7 @@ class Linking:
         await self._audit(turn, "link.requested", f"link:{link.id}",
                           {"from": turn.identity.channel, "to": origin.channel})
         await self._ask_consent(turn, link, origin)
-        await turn.say(Msg("link.asked", other=channel_title(origin.channel),
+        await turn.say(Msg("link.asked", other=self._title(origin.channel),
                            name=origin.display_name or "-"))
 
     async def _ask_consent(self, turn: Turn, link: LinkCode, origin: ChannelIdentity) -> None:
@@ -97,7 +98,7 @@ class Linking:
             return turn.translator.render(lang, msg)
 
         options, hint = self.codes.options(t, link.id, (ACCEPT, REFUSE))
-        text = t(Msg("link.consent", other=channel_title(turn.identity.channel),
+        text = t(Msg("link.consent", other=self._title(turn.identity.channel),
                      name=turn.identity.display_name or "-"))
         await turn.uow.outbox.enqueue(
             identity_id=origin.id, channel=origin.channel, address=origin.address, now=turn.now,
@@ -122,12 +123,12 @@ class Linking:
         source = joining.id
         await uow.links.merge_people(source=source, target=turn.person.id)
         await uow.links.use(link.id, now)
-        set_committed_value(other, "person_id", turn.person.id)
+        uow.identities.moved(other, turn.person.id)
         await self._audit(turn, "identity.linked",
                           f"{turn.identity.channel}+{other.channel}",
                           {"merged_person": source, "joined_identity": other.id})
-        await turn.say(Msg("link.done", other=channel_title(other.channel)))
-        await self._tell(turn, other, Msg("link.done", other=channel_title(turn.identity.channel)))
+        await turn.say(Msg("link.done", other=self._title(other.channel)))
+        await self._tell(turn, other, Msg("link.done", other=self._title(turn.identity.channel)))
 
     async def refuse(self, turn: Turn, code: ReplyCode) -> None:
         found = await self._pending(turn, code)

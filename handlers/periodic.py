@@ -10,6 +10,7 @@ once meet the same question, since the check is made when the report is stored.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.engine.form import Choice
@@ -27,6 +28,14 @@ OFFER = "periodic"  # host question: which periodic report, fill in or "nothing 
 REPLACE = "replace"  # host question: does the new report replace the one filed?
 
 AskChoice = Callable[[Turn, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ObligationMet:
+    """An effect of a stored report: it is the report a period's obligation asks for."""
+
+    report: Report
+    kind: str
 
 
 class PeriodicDesk:
@@ -159,11 +168,14 @@ class PeriodicDesk:
                                label=self.texts.of(turn.t, turn.lang, row)))
 
     # -- the ledger -------------------------------------------------------------------------------
-    async def after_submit(self, turn: Turn, report: Report) -> None:
-        """A periodic report was stored: meet the obligation, or ask before replacing."""
+    def obligations(self, report: Report) -> list[ObligationMet]:
+        """A stored report of a periodic form meets its period's obligation."""
         kind = self.texts.kind_of_form.get(report.form_id)
-        if kind is None:
-            return
+        return [] if kind is None else [ObligationMet(report, kind)]
+
+    async def file(self, turn: Turn, met: ObligationMet) -> None:
+        """Record the report in the ledger, or ask before it replaces the one filed."""
+        report, kind = met.report, met.kind
         row = await turn.uow.obligations.get(report.unit_id, kind, report.period)
         if row is None:
             return  # no ledger row (the period was never opened for this unit): kept as is
@@ -235,7 +247,7 @@ class PeriodicDesk:
 
 def _drafting(turn: Turn) -> bool:
     """A report is being written: a periodic one waits until it is sent or cancelled."""
-    return turn.conversation is not None and "session" in (turn.conversation.state or {})
+    return turn.draft.session is not None
 
 
 class _Offer:

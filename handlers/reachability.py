@@ -9,19 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.channels.base import OutboundMessage
+from bot.channels.base import ChannelBook, OutboundMessage
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from storage.models import ChannelIdentity, Membership, OrgUnit, Person
 from storage.uow import UnitOfWork
-
-CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "console": "console"}
-
-
-def channel_title(channel: str) -> str:
-    """A channel as people call it: every Zalo bot ("zalo.hg") is Zalo."""
-    family = channel.split(".", 1)[0]
-    return CHANNEL_NAMES.get(family, family)
 
 
 def unit_ids_upward(unit: OrgUnit) -> list[int]:
@@ -31,7 +23,9 @@ def unit_ids_upward(unit: OrgUnit) -> list[int]:
 
 
 class Reachability:
-    def __init__(self, translator: Translator, default_language: str) -> None:
+    def __init__(self, translator: Translator, default_language: str,
+                 channels: ChannelBook) -> None:
+        self.channels = channels
         self.translator = translator
         self.default_language = default_language
 
@@ -48,7 +42,7 @@ class Reachability:
         )
         person = await uow.people.get(identity.person_id)
         name = (person.display_name if person else "") or identity.display_name
-        channel = channel_title(identity.channel)
+        channel = self.channels.capabilities(identity.channel).title
         memberships = await uow.memberships.of_person(identity.person_id)
         ladders = [unit_ids_upward(unit) for _, unit in memberships]
         officials = [

@@ -1,8 +1,16 @@
-"""Filing a report: starting a draft, stepping it, and applying the engine's effects."""
+"""Filing a report: starting a draft, stepping it, and applying the effects of each step.
+
+The engine returns effects; each effect type has one applier, registered once (a second
+applier for the same type stops start-up). A stored report has consequences that are effects
+too: the hot-spot rules say "open an incident" (handlers/escalation.py), the reporting
+calendar says "this meets an obligation" (handlers/periodic.py). Their producers are pure
+functions of the report, listed in the order their messages should read.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +18,9 @@ from bot.engine import effects as fx
 from bot.engine.conversation import Engine, Outcome
 from bot.engine.inputs import Input
 from bot.engine.messages import Msg
+from bot.engine.registry import Registry
 from bot.engine.session import Session
+from handlers.draft_state import DraftState, draft_target
 from handlers.render import Renderer
 from handlers.turn import Turn
 from storage.models import Conversation, OrgUnit, Report
@@ -18,33 +28,45 @@ from storage.models import Conversation, OrgUnit, Report
 REF_PREFIX = {"bao_cao_nhanh": "BC"}
 
 
-TIMERS = "timers"  # in a draft's state: timer kind -> when it should fire (ISO, UTC)
-# In a draft's state: what the report is for (a periodic report's period), kept until stored.
-CONTEXT = "for"
+@dataclass
+class Step:
+    """One step being applied: the draft's new state and what waits for the end."""
+
+    conv: Conversation
+    session: Session | None
+    timers: dict[str, str]
+    # Fires to write (kind, target, due, payload): only for kinds not armed yet.
+    arm: list[tuple[str, str, datetime, dict[str, Any]]] = field(default_factory=list)
+    submitted: fx.Submitted | None = None
+    ended: bool = False
 
 
-def draft_target(conversation_id: int) -> str:
-    return f"conversation:{conversation_id}"
-
-
-def draft_context(state: dict[str, Any] | None) -> dict[str, Any]:
-    return dict((state or {}).get(CONTEXT) or {})
-
-
-def draft_timers(state: dict[str, Any] | None) -> dict[str, str]:
-    """The draft's wanted timer due times, by kind; a kind listed here has a fire armed."""
-    return dict((state or {}).get(TIMERS) or {})
-
-
-# What else happens when a report is stored (incidents open from it), in the same transaction.
-AfterSubmit = Callable[[Turn, Report], Awaitable[None]]
+# An effect of a step, applied in the step's transaction.
+Applier = Callable[[Turn, Step, Any], Awaitable[None]]
+# An effect of a stored report (an incident to open), applied when it is stored.
+Consequence = Callable[[Turn, Any], Awaitable[None]]
+# What a stored report brings about, as effects (pure: the report in, effects out).
+Producer = Callable[[Report], list[Any]]
 
 
 class ReportFlow:
     def __init__(self, engine: Engine, renderer: Renderer) -> None:
         self.engine = engine
         self.renderer = renderer
-        self.after_submit: list[AfterSubmit] = []
+        self.appliers: Registry[type[Any], Applier] = Registry("effect applier")
+        for kind in (fx.Ask, fx.Confirm, fx.PickEdit, fx.Say):
+            self.appliers.add(kind, self._show)
+        self.appliers.add(fx.ScheduleFire, self._schedule)
+        self.appliers.add(fx.CancelFires, self._cancel)
+        self.appliers.add(fx.Submitted, self._submitted)
+        self.appliers.add(fx.Ended, self._ended)
+        self.consequences: Registry[type[Any], Consequence] = Registry("report effect")
+        self.producers: list[Producer] = []
+
+    def on_stored(self, produce: Producer, kind: type[Any], apply: Consequence) -> None:
+        """A domain's effect of a stored report: how it is found, and how it applies."""
+        self.producers.append(produce)
+        self.consequences.add(kind, apply)
 
     async def start(
         self, turn: Turn, form_id: str, unit: OrgUnit, conv: Conversation | None = None,
@@ -52,16 +74,17 @@ class ReportFlow:
     ) -> None:
         """Start a draft; ``context`` (a periodic report's period) travels with it to the
         stored report, ``title`` replaces the form's title in the first line."""
+        state = DraftState(context=context or {})
         conv = await turn.uow.conversations.save(
             turn.person.id,
             identity_id=turn.identity.id,
             unit_id=unit.id,
             form_id=form_id,
-            state={CONTEXT: context} if context else None,
+            state=state.to_json(),
             now=turn.now,
             current=conv,
         )
-        turn.conversation = conv
+        turn.drafted(conv, state)
         outcome = self.engine.start(form_id)
         title = title or self.engine.forms[form_id].title_text(turn.lang)
         await turn.say(Msg("report.started", form=title, unit=unit.name))
@@ -78,55 +101,52 @@ class ReportFlow:
         if message is not None:
             await turn.reply(message)
 
-    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> None:  # noqa: C901
-        uow = turn.uow
-        target = draft_target(conv.id)
-        before = conv.state.get("session") if conv.state else None
-        session = outcome.session or (Session.from_dict(before) if before else None)
-        # Draft timers are armed lazily: the engine moves them on every answer, but only the
-        # wanted due time is kept (in the draft's state, written anyway); a fire row is written
-        # only when none is armed. A fire that comes due early re-arms itself (handlers.drafts).
-        timers = draft_timers(conv.state)
-        context = draft_context(conv.state)
-        arm: list[tuple[str, str, datetime, dict[str, Any]]] = []
-        submitted: fx.Submitted | None = None
+    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> None:
+        """Apply a step's effects in order, write the draft, then store a finished report.
+
+        Draft timers are armed lazily: the engine moves them on every answer, but only the
+        wanted due time is kept (in the draft's state, written anyway); a fire row is written
+        only when none is armed. A fire that comes due early re-arms itself (handlers.drafts).
+        """
+        draft = turn.draft
+        step = Step(conv, outcome.session or draft.session, dict(draft.timers))
         unit_id = conv.unit_id  # the draft's unit; saving an ended draft clears it
         for effect in outcome.effects:
-            if isinstance(effect, fx.Submitted):
-                submitted = effect  # stored last: see _store
-            elif isinstance(effect, fx.ScheduleFire):
-                due = turn.now + effect.after
-                if effect.kind not in timers:
-                    arm.append((effect.kind, target, due, {}))
-                timers[effect.kind] = due.isoformat()
-            elif isinstance(effect, fx.CancelFires):
-                await uow.fires.schedule_many(arm, turn.now)  # effects apply in order
-                arm, timers = [], {}
-                await uow.fires.cancel_target(target)
-            elif session is not None:
-                message = self.renderer.effect(turn.lang, session, effect, turn.inputs)
-                if message is not None:
-                    await turn.reply(message)
-        await uow.fires.schedule_many(arm, turn.now)
-        ended = any(isinstance(e, fx.Ended) for e in outcome.effects)
-        state: dict[str, Any] | None = None
-        if outcome.session is not None and not ended:
-            state = {"session": outcome.session.to_dict(), TIMERS: timers}
-            if context:
-                state[CONTEXT] = context
-        await uow.conversations.save(
-            turn.person.id,
-            identity_id=turn.identity.id,
-            unit_id=conv.unit_id if state else None,
-            form_id=conv.form_id if state else None,
-            state=state,
-            now=turn.now,
-            current=conv,
-        )
-        if submitted is not None:
+            await self.appliers[type(effect)](turn, step, effect)
+        await turn.uow.fires.schedule_many(step.arm, turn.now)
+        state = DraftState()
+        if outcome.session is not None and not step.ended:
+            state = DraftState(session=outcome.session, timers=step.timers,
+                               context=draft.context)
+        await turn.save_draft(state, conv)
+        if step.submitted is not None:
             assert unit_id is not None
-            await self.store(turn, unit_id, submitted.form_id, submitted.form_version,
-                             submitted.answers, period=context.get("period"))
+            s = step.submitted
+            await self.store(turn, unit_id, s.form_id, s.form_version, s.answers,
+                             period=draft.period)
+
+    async def _show(self, turn: Turn, step: Step, effect: fx.Effect) -> None:
+        if step.session is not None:
+            message = self.renderer.effect(turn.lang, step.session, effect, turn.inputs)
+            if message is not None:
+                await turn.reply(message)
+
+    async def _schedule(self, turn: Turn, step: Step, effect: fx.ScheduleFire) -> None:
+        due = turn.now + effect.after
+        if effect.kind not in step.timers:
+            step.arm.append((effect.kind, draft_target(step.conv.id), due, {}))
+        step.timers[effect.kind] = due.isoformat()
+
+    async def _cancel(self, turn: Turn, step: Step, effect: fx.CancelFires) -> None:
+        await turn.uow.fires.schedule_many(step.arm, turn.now)  # effects apply in order
+        step.arm, step.timers = [], {}
+        await turn.uow.fires.cancel_target(draft_target(step.conv.id))
+
+    async def _submitted(self, turn: Turn, step: Step, effect: fx.Submitted) -> None:
+        step.submitted = effect  # stored last: see store
+
+    async def _ended(self, turn: Turn, step: Step, effect: fx.Ended) -> None:
+        step.ended = True
 
     async def store(
         self, turn: Turn, unit_id: int, form_id: str, form_version: int,
@@ -164,7 +184,7 @@ class ReportFlow:
         )
         await turn.say(Msg("report.submitted", ref=ref,
                            time=f"{local:%H:%M %d/%m/%Y}"))
-        for hook in self.after_submit:
-            await hook(turn, report)
+        for produce in self.producers:
+            for effect in produce(report):
+                await self.consequences[type(effect)](turn, effect)
         return report
-

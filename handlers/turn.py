@@ -6,10 +6,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.channels.base import OutboundMessage
+from bot.channels.base import Capabilities, OutboundMessage
 from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.messages import Msg
 from bot.i18n import Translator
+from handlers.draft_state import DraftState, save
 from storage.models import ChannelIdentity, Conversation, Membership, OrgUnit, Person
 from storage.uow import UnitOfWork
 
@@ -28,14 +29,42 @@ class Turn:
     default_language: str = "vi"
     # The person's draft row as loaded with them (None: no row yet).
     conversation: Conversation | None = None
+    _draft: DraftState | None = field(default=None, repr=False)
     # Whether they hold any role, when the loader already knows (saves a query a step).
     enrolled_hint: bool | None = None
     _memberships: list[tuple[Membership, OrgUnit]] | None = field(default=None, repr=False)
     # A short answer to a button press (stale keyboard...), shown as a toast where possible.
     notice: Msg | None = None
-    # The kinds of attachment this person's messenger delivers to the bot (Zalo: photos).
-    inputs: frozenset[str] = ATTACHMENT_KINDS
+    # What this person's messenger can do (the adapter's declaration).
+    channel: Capabilities | None = None
     _outgoing: list[tuple[OutboundMessage, str]] = field(default_factory=list, repr=False)
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """The kinds of attachment this person's messenger delivers to the bot."""
+        return self.channel.attachments_in if self.channel is not None else ATTACHMENT_KINDS
+
+    @property
+    def draft(self) -> DraftState:
+        """What the conversation holds, read from the row once per turn."""
+        if self._draft is None:
+            self._draft = DraftState.of(self.conversation)
+        return self._draft
+
+    async def save_draft(self, state: DraftState, conv: Conversation | None = None) -> None:
+        """Write the conversation's state (making the row if the person has none yet)."""
+        conv = conv or self.conversation or await self.uow.conversations.save(
+            self.person.id, identity_id=self.identity.id, unit_id=None, form_id=None,
+            state=None, now=self.now)
+        self.conversation = conv
+        await save(self.uow, conv, state, person_id=self.person.id,
+                   identity_id=self.identity.id, now=self.now)
+        self._draft = state
+
+    def drafted(self, conv: Conversation, state: DraftState) -> None:
+        """The row was written elsewhere in this turn (a draft started)."""
+        self.conversation = conv
+        self._draft = state
 
     @property
     def lang(self) -> str:

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from bot.app import App, build_app
-from bot.channels.base import SENT, OutboundMessage, SendResult
+from bot.channels.base import SENT, Capabilities, OutboundMessage, Quiet, SendResult
+from bot.channels.console import CAPABILITIES as CONSOLE_CAPS
+from bot.channels.console import NAME as CONSOLE
 from bot.clock import ManualClock
 from bot.config import Settings
 from storage.database import create_engine
@@ -34,12 +36,13 @@ PG_ADMIN_URL = os.environ.get(
 START = datetime(2026, 11, 17, 2, 0, tzinfo=UTC)
 
 
-class RecordingChannel:
-    """A real Channel implementation that keeps what it was asked to send."""
+class RecordingChannel(Quiet):
+    """A real channel adapter that keeps what it was asked to send; by default it can do what
+    the console can, or what the messenger it stands for declares."""
 
-    name = "console"
-
-    def __init__(self) -> None:
+    def __init__(self, name: str = CONSOLE, capabilities: Capabilities = CONSOLE_CAPS) -> None:
+        self.name = name
+        self.capabilities = capabilities
         self.sent: list[tuple[str, OutboundMessage]] = []
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
@@ -153,7 +156,7 @@ def channel() -> RecordingChannel:
 
 def make_app(url: str, clock: ManualClock, channel: RecordingChannel, **overrides: object) -> App:
     settings = Settings(database_url=url, _env_file=None, **overrides)  # type: ignore[call-arg]
-    return build_app(settings, clock=clock, channels={"console": channel})
+    return build_app(settings, clock=clock, channels=[channel])
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import itertools
 
 from bot.app import App
 from bot.channels.base import Attachment, InboundEvent
+from bot.channels.console import NAME as CONSOLE
 from handlers.demo import seed_demo
 from handlers.enrolment import create_invite
 from storage.models import Report
@@ -38,7 +39,7 @@ async def attach(app: App, who: str, attachment: Attachment) -> None:
 
 async def seed(app: App) -> None:
     async with app.uows() as uow:
-        await seed_demo(uow, app.clock.now())
+        await seed_demo(uow, app.clock.now(), channel=CONSOLE)
         await uow.commit()
 
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import App
-from bot.channels.base import SENT, OutboundMessage, SendResult
+from bot.channels.base import SENT, OutboundMessage, Quiet, SendResult
 from bot.clock import ManualClock
 from bot.delivery import DeliveryWorker, RetryPolicy
 from storage.models import OutboxMessage
 
 
-class ScriptedChannel:
+class ScriptedChannel(Quiet):
     """Answers each send with the next scripted result for that chat (then SENT)."""
 
     name = "scripted"

@@ -3,8 +3,13 @@ and sends one neutral message."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from bot.engine.form import ATTACHMENT_KINDS
+from bot.engine.registry import Registry
+from bot.ratelimit import Limits, NoLimits
 
 
 @dataclass(frozen=True)
@@ -176,10 +181,132 @@ class SendResult:
 SENT = SendResult("sent")
 
 
-class Channel(Protocol):
-    name: str
+@dataclass(frozen=True)
+class Capabilities:
+    """What a messenger can do. Use cases ask this ("can this person receive a file?"),
+    never the channel's name, so a new channel is its adapter and one line in bot/app.py."""
+
+    title: str  # how people call the messenger in a message ("Zalo", "Telegram")
+    max_text: int  # longer texts go as several messages
+    # How a question's choices show: pressed as buttons, or numbered and typed.
+    choices: Literal["buttons", "numbered"] = "numbered"
+    buttons: bool = False
+    edits: bool = False  # an answered question can be edited to show the answer
+    files_out: bool = False
+    photos_out: bool = False
+    # The attachment kinds the messenger delivers to the bot (Zalo: photos only).
+    attachments_in: frozenset[str] = frozenset()
+    groups: bool = False
+
+    @property
+    def photos_in(self) -> bool:
+        return "photo" in self.attachments_in
+
+    @property
+    def files_in(self) -> bool:
+        return "document" in self.attachments_in
+
+    @property
+    def voice(self) -> bool:
+        return "voice" in self.attachments_in
+
+
+class Sender(Protocol):
+    """What the delivery worker needs of a channel."""
+
+    @property
+    def name(self) -> str: ...
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult: ...
+
+
+class Runner(Protocol):
+    """The service, as an adapter sees it when it starts."""
+
+    def until_done(self, what: str, action: Callable[[], Awaitable[object]]) -> None:
+        """Run ``action`` once, retrying until it succeeds (the network may be down)."""
+
+    def forever(self, action: Callable[[], Coroutine[object, None, object]]) -> None:
+        """Run ``action`` until the service stops (polling, an inbox)."""
+
+
+class ChannelAdapter(Sender, Protocol):
+    """One messenger (or one bot of it): how it sends, what it can do, how it runs."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def limits(self) -> Limits: ...
+
+    def parts(self, message: OutboundMessage) -> int:
+        """How many messages ``message`` becomes (a quota counts each)."""
+        ...
+
+    async def publish_menu(self) -> None:
+        """Publish the commands menu where the messenger has one."""
+        ...
+
+    def start(self, runner: Runner) -> None:
+        """Start receiving: polling, an inbox, a webhook registration."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving; what was received is kept (called before the server stops)."""
+        ...
+
+    async def close(self) -> None:
+        """Release clients and sessions (the app's close)."""
+        ...
+
+
+class Quiet:
+    """Defaults for an adapter with nothing to start, publish or close, and no pace."""
+
+    limits: Limits = NoLimits()
+
+    def parts(self, message: OutboundMessage) -> int:
+        return 1
+
+    async def publish_menu(self) -> None:
+        return None
+
+    def start(self, runner: Runner) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+class Channels(Registry[str, ChannelAdapter]):
+    """The running adapters by name ("telegram", "zalo.hg"): one per name, refused twice."""
+
+    def __init__(self) -> None:
+        super().__init__("channel")
+
+    def capabilities(self, channel: str) -> Capabilities:
+        """A running channel's capabilities. A channel not running now sends nothing; what
+        arrives from it (a test feeding events) is taken as it comes."""
+        adapter = self.get(channel)
+        if adapter is not None:
+            return adapter.capabilities
+        return Capabilities(title=channel.split(".", 1)[0].capitalize(), max_text=0,
+                            attachments_in=ATTACHMENT_KINDS)
+
+    def names(self, can: Callable[[Capabilities], bool]) -> list[str]:
+        """The running channels that can do something ("receive a file")."""
+        return [name for name, a in self.items() if can(a.capabilities)]
+
+
+class ChannelBook(Protocol):
+    """What use cases may know of the channels: capabilities by name, never the names."""
+
+    def capabilities(self, channel: str) -> Capabilities: ...
+
+    def names(self, can: Callable[[Capabilities], bool]) -> list[str]: ...
 
 
 def render_text(message: OutboundMessage) -> str:

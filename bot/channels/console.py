@@ -10,29 +10,44 @@ from typing import TextIO
 from bot.channels.base import (
     SENT,
     Attachment,
+    Capabilities,
     InboundEvent,
     OutboundMessage,
+    Quiet,
     SendResult,
     render_text,
+    split_lines,
 )
+from bot.engine.form import ATTACHMENT_KINDS
 
 NAME = "console"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+# A terminal takes any text and shows a file by its name; an attachment is typed as @path.
+CAPABILITIES = Capabilities(
+    title="console", max_text=65536, files_out=True, photos_out=True,
+    attachments_in=ATTACHMENT_KINDS,
+)
 
 
-class ConsoleChannel:
+class ConsoleChannel(Quiet):
     name = NAME
+    capabilities = CAPABILITIES
 
     def __init__(self, out: TextIO, me: str | None = None) -> None:
         self.out = out
         self.me = me
+
+    def parts(self, message: OutboundMessage) -> int:
+        return len(split_lines(render_text(message), self.capabilities.max_text))
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
         # Messages to other console identities (officials, say) are marked with their address.
         header = "" if self.me in (None, address) else f"[-> {address}]\n"
         # A terminal cannot show a file: its name stands for it.
         attached = f"\n📎 {message.file.name}" if message.file is not None else ""
-        self.out.write(header + render_text(message) + attached + "\n\n")
+        for part in split_lines(render_text(message), self.capabilities.max_text):
+            self.out.write(header + part + attached + "\n\n")
+            attached = ""
         self.out.flush()
         return SENT
 

@@ -36,6 +36,10 @@ class CommandVocabulary:
                 self._by_phrase[fold(alias)] = name
                 self._by_compact[fold(alias).replace(" ", "")] = name
 
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._by_phrase.values())
+
     def parse(self, text: str) -> ParsedCommand | None:
         raw = clean(text)
         if not raw or len(raw) > 200:

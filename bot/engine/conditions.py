@@ -89,30 +89,35 @@ class Not:
 Condition = Compare | AllOf | AnyOf | Not
 
 
-def parse_condition(raw: Any) -> Condition:  # noqa: C901
+def parse_condition(raw: Any) -> Condition:
     if not isinstance(raw, Mapping) or not raw:
         raise ConditionError("a condition is a non-empty mapping")
-    parts: list[Condition] = []
-    for key, value in raw.items():
-        if key in ("all", "any"):
-            if not isinstance(value, list) or not value:
-                raise ConditionError(f"'{key}' takes a non-empty list")
-            subs = tuple(parse_condition(v) for v in value)
-            parts.append(AllOf(subs) if key == "all" else AnyOf(subs))
-        elif key == "not":
-            parts.append(Not(parse_condition(value)))
-        elif isinstance(value, Mapping):
-            for op, operand in value.items():
-                if op not in _OPS:
-                    raise ConditionError(f"unknown operator '{op}' for '{key}'")
-                if op == "in" and not isinstance(operand, list):
-                    raise ConditionError(f"'in' for '{key}' takes a list")
-                parts.append(Compare(str(key), op, operand))
-        elif isinstance(value, list):
-            parts.append(Compare(str(key), "in", value))
-        else:
-            parts.append(Compare(str(key), "eq", value))
+    parts = [part for key, value in raw.items() for part in _parts(str(key), value)]
     return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+
+
+def _parts(key: str, value: Any) -> list[Condition]:
+    """One entry of a condition mapping: a combinator, or a field with its test."""
+    if key in ("all", "any"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(f"'{key}' takes a non-empty list")
+        subs = tuple(parse_condition(v) for v in value)
+        return [AllOf(subs) if key == "all" else AnyOf(subs)]
+    if key == "not":
+        return [Not(parse_condition(value))]
+    if isinstance(value, Mapping):
+        return [_compare(key, op, operand) for op, operand in value.items()]
+    if isinstance(value, list):
+        return [Compare(key, "in", value)]
+    return [Compare(key, "eq", value)]
+
+
+def _compare(key: str, op: Any, operand: Any) -> Compare:
+    if op not in _OPS:
+        raise ConditionError(f"unknown operator '{op}' for '{key}'")
+    if op == "in" and not isinstance(operand, list):
+        raise ConditionError(f"'in' for '{key}' takes a list")
+    return Compare(key, op, operand)
 
 
 def _same(actual: Any, expected: Any) -> bool:

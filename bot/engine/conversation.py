@@ -192,31 +192,15 @@ class Engine:
             s.skipped.remove(q.key)
         st.out.append(fx.Say(Msg("attachment.received", count=len(items))))
 
-    def _at_confirm(self, st: _Step, form: Form, inp: Input) -> None:  # noqa: C901
+    def _at_confirm(self, st: _Step, form: Form, inp: Input) -> None:
         s = st.s
-        action: str | None = None
-        error: Msg | None = Msg("error.confirm_choice")
-        edit_number: int | None = None
-        if isinstance(inp, ChoiceInput):
-            if inp.version != s.version:
-                st.out += [fx.Say(Msg("button.stale")), self._show(s, form)]
-                return
-            action = inp.key if inp.key in (SEND, EDIT, CANCEL) else None
-        elif isinstance(inp, CommandInput):
-            if inp.name == "back":
-                self._back(st, form)
-                return
-            action = {"confirm": SEND, "edit": EDIT, "done": SEND}.get(inp.name)
-            edit_number = int(inp.arg) if inp.arg and inp.arg.isdecimal() else None
-        elif isinstance(inp, TextInput):
-            words = fold(inp.text).split(" ")
-            if len(words) == 2 and words[1].isdecimal():
-                key, _ = match_choice(words[0], self.common.confirm)
-                if key == EDIT:
-                    action, edit_number = EDIT, int(words[1])
-            if action is None:
-                key, err = match_choice(inp.text, self.common.confirm)
-                action, error = key, err or error
+        if isinstance(inp, ChoiceInput) and inp.version != s.version:
+            st.out += [fx.Say(Msg("button.stale")), self._show(s, form)]
+            return
+        if isinstance(inp, CommandInput) and inp.name == "back":
+            self._back(st, form)
+            return
+        action, edit_number, error = self._confirm_action(inp)
         if action == CANCEL:
             st.out += [fx.Say(Msg("report.cancelled")), fx.CancelFires(), fx.Ended("cancelled")]
         elif action == SEND:
@@ -228,6 +212,25 @@ class Engine:
             st.out.append(self._show(s, form))
         else:
             st.out.append(fx.Confirm(s.version, error))
+
+    def _confirm_action(self, inp: Input) -> tuple[str | None, int | None, Msg | None]:
+        """What an input on the confirmation card asks: send, edit (which number), cancel,
+        or nothing understood (with the reason)."""
+        error: Msg | None = Msg("error.confirm_choice")
+        if isinstance(inp, ChoiceInput):
+            return (inp.key if inp.key in (SEND, EDIT, CANCEL) else None), None, error
+        if isinstance(inp, CommandInput):
+            number = int(inp.arg) if inp.arg and inp.arg.isdecimal() else None
+            return {"confirm": SEND, "edit": EDIT, "done": SEND}.get(inp.name), number, error
+        if not isinstance(inp, TextInput):
+            return None, None, error
+        words = fold(inp.text).split(" ")
+        if len(words) == 2 and words[1].isdecimal():
+            key, _ = match_choice(words[0], self.common.confirm)
+            if key == EDIT:
+                return EDIT, int(words[1]), error
+        key, err = match_choice(inp.text, self.common.confirm)
+        return key, None, err or error
 
     def _at_pick(self, st: _Step, form: Form, inp: Input) -> None:
         s = st.s

@@ -6,7 +6,7 @@ collects the exact path of every problem (``bao_cao_nhanh.yaml: questions[3].max
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -95,7 +95,7 @@ class Form:
         return self.title.get(lang) or self.title["vi"]
 
 
-def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:  # noqa: C901
+def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:
     """Build a :class:`Form` from parsed YAML, raising :class:`FormError` on the first problem."""
     if not isinstance(raw, Mapping):
         raise FormError(source, "(top)", "a form is a mapping")
@@ -109,20 +109,8 @@ def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:  # no
         raise FormError(source, "questions", "must be a non-empty list")
     questions: list[Question] = []
     for i, item in enumerate(items):
-        path = f"questions[{i}]"
-        q = _question(item, source, path, yes_no)
-        if any(prev.key == q.key for prev in questions):
-            raise FormError(source, f"{path}.key", f"duplicate key '{q.key}'")
-        if q.relevant is not None:
-            earlier = {prev.key for prev in questions}
-            unknown = q.relevant.keys() - earlier
-            if unknown:
-                raise FormError(
-                    source,
-                    f"{path}.relevant",
-                    f"refers to {sorted(unknown)}, which are not earlier questions",
-                )
-        questions.append(q)
+        questions.append(_in_order(_question(item, source, f"questions[{i}]", yes_no),
+                                   questions, source, f"questions[{i}]"))
     index = raw.get("index", {}) or {}
     if not isinstance(index, Mapping):
         raise FormError(source, "index", "must be a mapping")
@@ -133,14 +121,27 @@ def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:  # no
     return Form(form_id, version, title, tuple(questions), dict(index))
 
 
-def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> Question:  # noqa: C901
+def _in_order(q: Question, earlier: list[Question], source: str, path: str) -> Question:
+    """A question's key is new, and its skip logic reads only earlier answers."""
+    if any(prev.key == q.key for prev in earlier):
+        raise FormError(source, f"{path}.key", f"duplicate key '{q.key}'")
+    unknown = q.relevant.keys() - {prev.key for prev in earlier} if q.relevant else set()
+    if unknown:
+        raise FormError(source, f"{path}.relevant",
+                        f"refers to {sorted(unknown)}, which are not earlier questions")
+    return q
+
+
+_QUESTION_FIELDS = frozenset({
+    "key", "type", "label", "required", "choices", "min", "max", "min_length",
+    "max_length", "max_count", "accept", "relevant", "help",
+})
+
+
+def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> Question:
     if not isinstance(item, Mapping):
         raise FormError(source, path, "a question is a mapping")
-    known = {
-        "key", "type", "label", "required", "choices", "min", "max", "min_length",
-        "max_length", "max_count", "accept", "relevant", "help",
-    }
-    extra = set(item) - known
+    extra = set(item) - _QUESTION_FIELDS
     if extra:
         raise FormError(source, f"{path}.{sorted(extra)[0]}", "unknown field")
     key = _key(item.get("key"), source, f"{path}.key")
@@ -150,44 +151,54 @@ def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> 
     required = item.get("required", True)
     if not isinstance(required, bool):
         raise FormError(source, f"{path}.required", "must be true or false")
-    choices: tuple[Choice, ...] = ()
-    if qtype in ("choice", "multi_choice"):
-        choices = _choices(item.get("choices"), source, f"{path}.choices")
-    elif qtype == "yes_no":
-        choices = yes_no
-    elif "choices" in item:
-        raise FormError(source, f"{path}.choices", f"not allowed for type {qtype}")
-    lo, hi = _num(item, "min", source, path), _num(item, "max", source, path)
-    if lo is not None and hi is not None and lo > hi:
-        raise FormError(source, f"{path}.min", "is greater than max")
-    min_len = _int(item, "min_length", source, path)
-    max_len = _int(item, "max_length", source, path)
-    if min_len is not None and max_len is not None and min_len > max_len:
-        raise FormError(source, f"{path}.min_length", "is greater than max_length")
+    lo, hi = _bounds(item, "min", "max", _num, source, path)
+    min_len, max_len = _bounds(item, "min_length", "max_length", _int, source, path)
     accept = frozenset(item.get("accept", ATTACHMENT_KINDS))
     if not accept <= ATTACHMENT_KINDS:
         raise FormError(source, f"{path}.accept", f"kinds are {sorted(ATTACHMENT_KINDS)}")
-    relevant = None
-    if "relevant" in item:
-        try:
-            relevant = parse_condition(item["relevant"])
-        except ConditionError as exc:
-            raise FormError(source, f"{path}.relevant", str(exc)) from exc
     return Question(
         key=key,
         type=qtype,
         label=_labels(item.get("label"), source, f"{path}.label"),
         required=required,
-        choices=choices,
+        choices=_question_choices(item, qtype, yes_no, source, path),
         min=lo,
         max=hi,
         min_length=min_len,
         max_length=max_len,
         max_count=_int(item, "max_count", source, path) or 10,
         accept=accept,
-        relevant=relevant,
+        relevant=_relevant(item, source, path),
         help=_labels(item["help"], source, f"{path}.help") if "help" in item else {},
     )
+
+
+def _question_choices(item: Mapping[str, Any], qtype: str, yes_no: tuple[Choice, ...],
+                      source: str, path: str) -> tuple[Choice, ...]:
+    if qtype in ("choice", "multi_choice"):
+        return _choices(item.get("choices"), source, f"{path}.choices")
+    if qtype == "yes_no":
+        return yes_no
+    if "choices" in item:
+        raise FormError(source, f"{path}.choices", f"not allowed for type {qtype}")
+    return ()
+
+
+def _bounds(item: Mapping[str, Any], low: str, high: str, read: Callable[..., Any],
+            source: str, path: str) -> tuple[Any, Any]:
+    lo, hi = read(item, low, source, path), read(item, high, source, path)
+    if lo is not None and hi is not None and lo > hi:
+        raise FormError(source, f"{path}.{low}", f"is greater than {high}")
+    return lo, hi
+
+
+def _relevant(item: Mapping[str, Any], source: str, path: str) -> Condition | None:
+    if "relevant" not in item:
+        return None
+    try:
+        return parse_condition(item["relevant"])
+    except ConditionError as exc:
+        raise FormError(source, f"{path}.relevant", str(exc)) from exc
 
 
 def parse_choices(raw: Any, source: str, path: str) -> tuple[Choice, ...]:

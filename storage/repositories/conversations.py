@@ -27,6 +27,14 @@ class Conversations:
     async def get(self, conversation_id: int) -> Conversation | None:
         return await self.s.get(Conversation, conversation_id)
 
+    async def reload(self, conv: Conversation) -> None:
+        """Read the row again (after waiting for its person's lock)."""
+        await self.s.refresh(conv)
+
+    def loaded_state(self, conv: Conversation, state: dict[str, Any]) -> None:
+        """Change the loaded row's state without writing it (a save follows in the step)."""
+        set_committed_value(conv, "state", state)
+
     async def save(
         self,
         person_id: int,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.dialect import upsert
 from storage.models import ChannelIdentity, Membership, OrgUnit, Person
@@ -98,6 +99,11 @@ class Identities:
             .values(unreachable_at=now)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def moved(self, identity: ChannelIdentity, person_id: int) -> None:
+        """The loaded ``identity`` now belongs to ``person_id`` (already written by a merge);
+        the session is told without writing it again."""
+        set_committed_value(identity, "person_id", person_id)
 
     async def others_reachable(
         self, person_id: int, channels: Sequence[str], exclude: Sequence[int]

@@ -64,7 +64,7 @@ async def run_transcript(
     app = build_app(
         Settings(database_url=sqlite_url, _env_file=None),  # type: ignore[call-arg]
         clock=clock,
-        channels={"console": ConsoleChannel(out, me="chu_tich")},
+        channels=[ConsoleChannel(out, me="chu_tich")],
     )
     await seed(app)
     async with app.uows() as uow:

@@ -10,7 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.app import App, build_app
-from bot.channels.base import OutboundMessage, SendResult
+from bot.channels.base import OutboundMessage, Quiet, SendResult
+from bot.channels.console import CAPABILITIES as CONSOLE_CAPS
+from bot.channels.console import NAME as CONSOLE
 from bot.channels.console import ConsoleChannel
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -24,10 +26,11 @@ CODE = "KM7X4QPA"
 PEOPLE = ("chu_tich", "canbo")
 
 
-class Desks:
+class Desks(Quiet):
     """The console channel, one terminal per person: each reads only their own messages."""
 
-    name = "console"
+    name = CONSOLE
+    capabilities = CONSOLE_CAPS
 
     def __init__(self) -> None:
         self.outs = {who: io.StringIO() for who in PEOPLE}
@@ -45,7 +48,7 @@ async def replay(sqlite_url: str) -> dict[str, str]:
     clock = ManualClock(local(2026, 11, 2, 8, 0))
     desks = Desks()
     app = build_app(Settings(database_url=sqlite_url, _env_file=None),  # type: ignore[call-arg]
-                    clock=clock, channels={"console": desks})  # type: ignore[dict-item]
+                    clock=clock, channels=[desks])
     try:
         await seed(app)
         async with app.uows() as uow:

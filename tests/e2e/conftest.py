@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot.app import App, build_app
+from bot.channels.telegram.channel import CAPABILITIES as TELEGRAM_CAPS
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from tests.conftest import RecordingChannel
@@ -79,9 +80,7 @@ async def tg_app(db_url: str, peer: Peer) -> AsyncIterator[App]:
 @pytest.fixture
 def telegram() -> RecordingChannel:
     """A recording channel standing for Telegram (beside a real Zalo channel)."""
-    channel = RecordingChannel()
-    channel.name = "telegram"
-    return channel
+    return RecordingChannel("telegram", TELEGRAM_CAPS)
 
 
 @pytest.fixture

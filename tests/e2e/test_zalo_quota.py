@@ -43,7 +43,7 @@ def zalo_with_telegram(db_url: str, zalo_peer: ZaloPeer, clock: ManualClock, tmp
               "chat_interval_seconds": 0, "per_second": 30, "quota": quota},
         _env_file=None,  # type: ignore[call-arg]
     )
-    return build_app(settings, clock=clock, channels={"telegram": telegram}), token
+    return build_app(settings, clock=clock, channels=[telegram]), token
 
 
 @pytest.fixture

@@ -51,6 +51,8 @@ class BotState:
     wrap_next: bool = True
     # The next sends answered 429 whatever the count (a burst limit, a glitch).
     refusals: int = 0
+    # Chats the bot can no longer write to (the user left or blocked it): answered 404.
+    gone: set[str] = field(default_factory=set)
     refused: list[dict[str, Any]] = field(default_factory=list)
     # What getUpdates handed out. Zalo has no offset, so nothing tells it that an update
     # arrived; here an update counts as handed out once the bot asks for the next one on the
@@ -154,6 +156,11 @@ class ZaloPeer:
             bot.webhook_answers.append(resp.status)
             return resp.status
 
+    def forget(self, token: str, chat_id: str) -> None:
+        """The user is gone for this bot: sends to the chat answer 404 (what
+        bot/channels/zalo/channel.py reads as unreachable)."""
+        self.bots[token].gone.add(chat_id)
+
     def refuse(self, token: str, sends: int = 1) -> None:
         """Answer the bot's next ``sends`` sends with 429."""
         self.bots[token].refusals += sends
@@ -238,6 +245,8 @@ class ZaloPeer:
         text = body.get("text")
         if not body.get("chat_id") or not isinstance(text, str) or not 1 <= len(text) <= 2000:
             return _error(400, "text must be 1-2000 characters")
+        if str(body["chat_id"]) in bot.gone:
+            return _error(404, "User not found")
         if bot.refusals > 0 or len(bot.sent) >= bot.monthly_quota:
             bot.refusals = max(bot.refusals - 1, 0)
             bot.refused.append({"chat_id": str(body["chat_id"]), "text": text})

@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.channels.base import CODE_PREFIX, InboundEvent, Option, OutboundMessage
+from bot.channels.telegram.channel import CAPABILITIES as TELEGRAM_CAPS
 from bot.channels.telegram.keyboard import decode, layout
+from bot.channels.zalo.bot import CAPABILITIES as ZALO_CAPS
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.forms import load_catalog
+from handlers.dispatch import ActionRoute
 from handlers.reply_codes import ReplyCode, ReplyCodeGrammar
 from handlers.turn import Turn
 from storage.models import AuditLog, ChannelIdentity, Fire, Membership, Person
@@ -29,9 +32,9 @@ GRAMMAR = ReplyCodeGrammar.from_data(load_catalog().reply_codes)
 
 
 def rec(name: str) -> RecordingChannel:
-    channel = RecordingChannel()
-    channel.name = name
-    return channel
+    """A recording channel with the capabilities of the messenger it stands for."""
+    caps = TELEGRAM_CAPS if name == "telegram" else ZALO_CAPS
+    return RecordingChannel(name, caps)
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ async def multi(
                         "token": "zalo-kcn-token-456", "units": ["DEMO_KCN"]}]},
         _env_file=None,  # type: ignore[call-arg]
     )
-    app = build_app(settings, clock=clock, channels=channels)  # type: ignore[arg-type]
+    app = build_app(settings, clock=clock, channels=list(channels.values()))
     await seed(app)
     yield app, channels
     await app.close()
@@ -116,7 +119,7 @@ async def test_registered_reply_codes_reach_their_use_case_from_typed_text_and_b
                                    person_id=turn.person.id)
 
     assert app.dispatcher is not None
-    app.dispatcher.reply_actions["acknowledge"] = acknowledge
+    app.dispatcher.actions.replace("acknowledge", ActionRoute(acknowledge, "officials"))
     await say(app, "zalo", "off1", await invite(app, "DEMO_HUYEN", role="official"))
     await say(app, "zalo", "off1", "tro giup")
     assert "«TN <số>» – Tiếp nhận" in ch["zalo"].texts("off1")[-1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -30,17 +31,24 @@ from aiogram.types import BotCommand, BufferedInputFile, CallbackQuery, Message,
 
 from bot.channels.base import (
     SENT,
+    Capabilities,
     InboundSink,
     OutboundFile,
     OutboundMessage,
+    Runner,
     SendResult,
     split_lines,
 )
 from bot.channels.telegram.keyboard import MAX_TEXT, chosen_text, layout
 from bot.channels.telegram.updates import NAME, message_event, press_event
+from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from bot.ratelimit import TokenBuckets
+
+if TYPE_CHECKING:
+    from bot.channels.telegram.polling import TelegramPolling
+    from bot.channels.telegram.webhook import TelegramWebhook
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +68,22 @@ def make_bot(token: str, api_base: str, timeout: float = 60.0) -> Bot:
     ))
 
 
+# Telegram draws buttons, edits the answered question, sends and receives files of any kind,
+# works in groups, and takes texts up to 4,096 characters.
+CAPABILITIES = Capabilities(
+    title="Telegram", max_text=MAX_TEXT, choices="buttons", buttons=True, edits=True,
+    files_out=True, photos_out=True, attachments_in=ATTACHMENT_KINDS, groups=True,
+)
+
+
 class TelegramChannel:
     name = NAME
+    capabilities = CAPABILITIES
+    # How updates arrive: set by bot/app.py from the configuration, one of the two.
+    polling: TelegramPolling | None = None
+    webhook: TelegramWebhook | None = None
+    webhook_url: str = ""
+    webhook_secret: str = ""
 
     def __init__(
         self,
@@ -131,7 +153,12 @@ class TelegramChannel:
         return code if code in self.menu else self.default_language
 
     # -- outbound -----------------------------------------------------------------------
-    async def send(self, address: str, message: OutboundMessage) -> SendResult:  # noqa: C901
+    def parts(self, message: OutboundMessage) -> int:
+        return len(self._parts(message))
+
+    def _parts(self, message: OutboundMessage) -> list[tuple[str | OutboundFile, object]]:
+        """The messages ``message`` becomes: the file (a short text as its caption), then
+        the text split at the limit with the keyboard on its last part."""
         text, markup = layout(message)
         parts: list[tuple[str | OutboundFile, object]] = []
         if message.file is not None and message.file.data is not None:
@@ -144,6 +171,10 @@ class TelegramChannel:
             lines = split_lines(text, MAX_TEXT)
             parts += [(line, markup if i == len(lines) - 1 else None)
                       for i, line in enumerate(lines)]
+        return parts
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        parts = self._parts(message)
         if not parts:
             return SENT
         try:
@@ -151,18 +182,28 @@ class TelegramChannel:
         except TelegramAPIError as exc:
             return _result(exc)
         for part, extra in parts[1:]:
-            for attempt in range(PART_RETRIES + 1):
-                await self.limits.acquire(address)
-                try:
-                    await self._send_part(address, part, extra)
-                    break
-                except TelegramRetryAfter as exc:
-                    if attempt == PART_RETRIES:
-                        return _result(exc)
-                    self.limits.pause(address, exc.retry_after)
-                except TelegramAPIError as exc:
-                    return _result(exc)
+            failed = await self._send_later_part(address, part, extra)
+            if failed is not None:
+                return failed
         return SENT
+
+    async def _send_later_part(
+        self, address: str, part: str | OutboundFile, extra: object
+    ) -> SendResult | None:
+        """A second or later part, retried in place on a 429 so the parts already delivered
+        are not sent twice; None when it went."""
+        for attempt in range(PART_RETRIES + 1):
+            await self.limits.acquire(address)
+            try:
+                await self._send_part(address, part, extra)
+                return None
+            except TelegramRetryAfter as exc:
+                if attempt == PART_RETRIES:
+                    return _result(exc)
+                self.limits.pause(address, exc.retry_after)
+            except TelegramAPIError as exc:
+                return _result(exc)
+        return None
 
     async def _send_part(self, address: str, part: str | OutboundFile, extra: object) -> None:
         """A text with its keyboard (``extra``), or a file with its caption."""
@@ -198,6 +239,22 @@ class TelegramChannel:
         except (TelegramNetworkError, OSError):
             return "unreachable"
         return "ok"
+
+    def start(self, runner: Runner) -> None:
+        """Polling runs until the service stops; a webhook is registered (retried until
+        Telegram takes it) and its updates arrive at the HTTP server."""
+        if self.webhook is not None:
+            runner.until_done("setWebhook", self._set_webhook)
+        elif self.polling is not None:
+            runner.forever(self.polling.run)
+
+    async def _set_webhook(self) -> None:
+        await self.bot.set_webhook(url=self.webhook_url, secret_token=self.webhook_secret,
+                                   allowed_updates=list(ALLOWED_UPDATES),
+                                   drop_pending_updates=False)
+
+    async def stop(self) -> None:
+        return None  # an update is acknowledged only once committed: nothing to hand back
 
     async def close(self) -> None:
         await self.bot.session.close()

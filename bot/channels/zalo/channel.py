@@ -24,9 +24,7 @@ def zalo_parts(message: OutboundMessage) -> list[str]:
 
 
 class ZaloChannel:
-    # Zalo delivers photos to a bot; files and voice come as "unsupported" or not at all
-    # (openclaw's Zalo channel, docs/channels/zalo.md: no reply for files or voice).
-    attachments_in = frozenset({"photo"})
+    """Sends for one bot; its capabilities are declared with the bot (zalo/bot.py)."""
 
     def __init__(self, name: str, client: ZaloClient, limits: TokenBuckets) -> None:
         self.name = name
