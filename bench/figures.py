@@ -29,8 +29,8 @@ from bench.org import grassroots
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.config import Settings
-from handlers.digest import week_bounds
-from handlers.figures import gather
+from handlers.figures.digest import week_bounds
+from handlers.figures.gather import gather
 from storage.migrate import upgrade
 from storage.models import Fire, Incident, OrgUnit, Report
 

@@ -42,7 +42,7 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.service import freeze_startup_heap
-from handlers.demo import seed_demo
+from handlers.people.demo import seed_demo
 from storage.database import create_engine
 from storage.migrate import upgrade
 from storage.models import Report

@@ -30,37 +30,37 @@ from bot.i18n import Translator
 from bot.policy import Policy, load_policy
 from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
-from handlers.admins import AdminNotices
-from handlers.calendar_plan import PLAN, CalendarPlanner
-from handlers.calendar_plan import STEP as CALENDAR_STEP
-from handlers.calendar_plan import arm as arm_calendar
-from handlers.digest import SEND as DIGEST_SEND
-from handlers.digest import WEEK as DIGEST_WEEK
-from handlers.digest import WeeklyDigest
-from handlers.digest import arm as arm_digest
-from handlers.dispatch import Dispatcher
-from handlers.drafts import DraftTimers
-from handlers.enrolment import BotScope, Enrolment
-from handlers.escalation import STEP, UNRESOLVED, Escalation, IncidentOpened
-from handlers.export import BUILD as EXPORT_BUILD
-from handlers.export import ExportDesk
-from handlers.fallback import Fallback
-from handlers.figures_text import FiguresText
-from handlers.history import History
-from handlers.inbound import InboundHandler
-from handlers.incident_alerts import Notifier
-from handlers.incidents import NOTE_PENDING, IncidentDesk
-from handlers.linking import Linking
-from handlers.overdue import OverdueDesk
-from handlers.periodic import ObligationMet, PeriodicDesk
-from handlers.periods import PeriodTexts
-from handlers.reachability import Reachability
-from handlers.render import Renderer
-from handlers.reply_codes import ReplyCodeGrammar
-from handlers.reports import ReportFlow
-from handlers.stats_desk import StatsDesk
-from handlers.status import QuotaPlan, snapshot
-from handlers.workbook import WorkbookWriter
+from handlers.calendar.overdue import OverdueDesk
+from handlers.calendar.periodic import ObligationMet, PeriodicDesk
+from handlers.calendar.periods import PeriodTexts
+from handlers.calendar.plan import PLAN, CalendarPlanner
+from handlers.calendar.plan import STEP as CALENDAR_STEP
+from handlers.calendar.plan import arm as arm_calendar
+from handlers.conversation.dispatch import Dispatcher
+from handlers.conversation.drafts import DraftTimers
+from handlers.conversation.inbound import InboundHandler
+from handlers.conversation.reply_codes import ReplyCodeGrammar
+from handlers.delivery.admins import AdminNotices
+from handlers.delivery.fallback import Fallback
+from handlers.delivery.reachability import Reachability
+from handlers.delivery.status import QuotaPlan, snapshot
+from handlers.exports.desk import BUILD as EXPORT_BUILD
+from handlers.exports.desk import ExportDesk
+from handlers.exports.workbook import WorkbookWriter
+from handlers.figures.digest import SEND as DIGEST_SEND
+from handlers.figures.digest import WEEK as DIGEST_WEEK
+from handlers.figures.digest import WeeklyDigest
+from handlers.figures.digest import arm as arm_digest
+from handlers.figures.stats import StatsDesk
+from handlers.figures.text import FiguresText
+from handlers.incidents.alerts import Notifier
+from handlers.incidents.desk import NOTE_PENDING, IncidentDesk
+from handlers.incidents.escalation import STEP, UNRESOLVED, Escalation, IncidentOpened
+from handlers.people.enrolment import BotScope, Enrolment
+from handlers.people.linking import Linking
+from handlers.reports.flow import ReportFlow
+from handlers.reports.history import History
+from handlers.reports.render import Renderer
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory

@@ -35,13 +35,13 @@ from bot.engine.messages import Msg
 from bot.i18n import Translator
 from bot.policy import PolicyError
 from bot.service import serve
-from handlers.demo import DEMO_CHAIR, seed_demo
-from handlers.enrolment import InviteError, create_invite
-from handlers.export import audit_export
-from handlers.export_period import parse_period
-from handlers.org_import import import_units, read_table
-from handlers.privacy import EVERYONE, NOBODY
-from handlers.status import snapshot, status_lines
+from handlers.delivery.status import snapshot, status_lines
+from handlers.exports.desk import audit_export
+from handlers.exports.period import parse_period
+from handlers.people.demo import DEMO_CHAIR, seed_demo
+from handlers.people.enrolment import InviteError, create_invite
+from handlers.people.org_import import import_units, read_table
+from handlers.people.privacy import EVERYONE, NOBODY
 from storage.database import DatabaseLocked
 from storage.migrate import is_up_to_date, upgrade
 

@@ -82,7 +82,7 @@ class Budget(Protocol):
 
 
 class AdminAlerts(Protocol):
-    """Where a quota tells the administrators (handlers.admins.AdminNotices)."""
+    """Where a quota tells the administrators (handlers.delivery.admins.AdminNotices)."""
 
     async def send(
         self, uow: UnitOfWork, msg: Msg, now: datetime, *, once: str, avoid_channel: str = ""

@@ -69,7 +69,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # No pool_pre_ping: on asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) per
     # checkout, more than a whole step's statements. A connection dropped by a server restart
     # is instead detected on use; SQLAlchemy then discards the pool and callers retry once
-    # (handlers.inbound).
+    # (handlers.conversation.inbound).
     return create_async_engine(url, **kwargs)
 
 

@@ -7,8 +7,8 @@ import itertools
 from bot.app import App
 from bot.channels.base import Attachment, InboundEvent
 from bot.channels.console import NAME as CONSOLE
-from handlers.demo import seed_demo
-from handlers.enrolment import create_invite
+from handlers.people.demo import seed_demo
+from handlers.people.enrolment import create_invite
 from storage.models import Report
 
 _ids = itertools.count(1)

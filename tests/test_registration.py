@@ -14,8 +14,8 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.engine import effects as fx
 from bot.engine.registry import DuplicateRegistration
-from handlers.dispatch import Idle
-from handlers.escalation import IncidentOpened
+from handlers.conversation.dispatch import Idle
+from handlers.incidents.escalation import IncidentOpened
 from tests.conftest import RecordingChannel, make_app
 
 
@@ -51,13 +51,13 @@ def test_a_configured_messenger_is_not_registered_beside_its_stand_in(sqlite_url
      lambda app: app.dispatcher.add_actions({"acknowledge": nothing}, "officials")),
     ("reply code: 'link_accept'",
      lambda app: app.dispatcher.add_actions({"link_accept": nothing}, "anyone")),
-    ("intent: '<class 'handlers.dispatch.Idle'>'",
+    ("intent: '<class 'handlers.conversation.dispatch.Idle'>'",
      lambda app: app.dispatcher.routes.add(Idle, nothing)),
     ("host question: 'language'",
      lambda app: app.dispatcher.add_question("language", object())),
     ("effect applier: '<class 'bot.engine.effects.Ask'>'",
      lambda app: app.dispatcher.flow.appliers.add(fx.Ask, nothing)),
-    ("report effect: '<class 'handlers.escalation.IncidentOpened'>'",
+    ("report effect: '<class 'handlers.incidents.escalation.IncidentOpened'>'",
      lambda app: app.dispatcher.flow.on_stored(lambda r: [], IncidentOpened, nothing)),
 ])
 def test_a_second_registration_fails_naming_it(

@@ -152,7 +152,7 @@ DUPLICATE = Handled(False)
 
 
 class InboundSink(Protocol):
-    """Where adapters hand events (handlers.inbound.InboundHandler)."""
+    """Where adapters hand events (handlers.conversation.inbound.InboundHandler)."""
 
     async def handle(self, event: InboundEvent) -> Handled: ...
 

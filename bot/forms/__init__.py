@@ -27,7 +27,8 @@ class FormCatalog:
     navigation: CommandVocabulary
     # language -> [(command name, slash word)], in menu order
     menu: dict[str, list[tuple[str, str]]]
-    # action -> {code, words, note}: the reply-code grammar's data (handlers/reply_codes.py)
+    # action -> {code, words, note}: the reply-code grammar's data
+    # (handlers/conversation/reply_codes.py)
     reply_codes: dict[str, Any]
 
 

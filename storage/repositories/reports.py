@@ -33,7 +33,7 @@ class Reports:
         """The next number of this prefix and year, gapless.
 
         The counter row stays locked until commit and serialises concurrent filers, so take
-        the number as late in the transaction as possible (handlers.reports does).
+        the number as late in the transaction as possible (handlers.reports.flow does).
         """
         value = await self.c.scalar(
             _NEXT_NUMBER.on(self.c), {"prefix": prefix, "year": year, "value": 1}

@@ -224,7 +224,7 @@ async def test_after_the_second_overdue_reminder_officials_get_one_notice_and_th
         "Chỉ cán bộ công đoàn cấp trên mới xem được danh sách quá hạn."
     async with app.uows() as uow:
         assert uow is not None
-        from handlers.overdue import compliance
+        from handlers.calendar.overdue import compliance
 
         huyen = await uow.units.by_code("DEMO_HUYEN")
         assert huyen is not None
@@ -337,7 +337,7 @@ async def test_overrides_and_units_added_mid_period(
         assert dues == {**{f"DEMO_CS{i}": date(2026, 10, 20) for i in (1, 2, 3)},
                         **{f"DEMO_CS{i}": date(2026, 10, 26) for i in (4, 5, 6)}}
         # A new CĐCS joins the district on 10/10: the next plan gives it this month's row.
-        from handlers.org_import import import_units
+        from handlers.people.org_import import import_units
 
         clock.set(local(2026, 10, 10, 9, 0))
         async with app.uows() as uow:

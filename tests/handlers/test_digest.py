@@ -135,7 +135,7 @@ def test_the_digest_day_and_time_come_from_the_policy() -> None:
     from zoneinfo import ZoneInfo
 
     from bot.policy import DigestRule
-    from handlers.digest import next_run, week_bounds
+    from handlers.figures.digest import next_run, week_bounds
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     friday = DigestRule(weekday=4, at=time(16, 30), chart_weeks=4, open_incident_hours=24,

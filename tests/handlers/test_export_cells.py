@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from bot.app import App
 from bot.channels.base import InboundEvent
 from bot.clock import ManualClock
-from handlers.export_period import parse_period
-from handlers.privacy import EVERYONE
+from handlers.exports.period import parse_period
+from handlers.people.privacy import EVERYONE
 from tests.conftest import RecordingChannel
 from tests.handlers.test_incidents import EMERGENCY, local, officials, tick
 from tests.helpers import invite

@@ -16,8 +16,8 @@ from openpyxl import load_workbook
 
 from bot.app import App
 from bot.clock import ManualClock
-from handlers.export_period import parse_period
-from handlers.privacy import EVERYONE, NOBODY, Reader, may_read
+from handlers.exports.period import parse_period
+from handlers.people.privacy import EVERYONE, NOBODY, Reader, may_read
 from storage.models import OrgUnit
 from tests.conftest import RecordingChannel
 from tests.handlers.test_incidents import EMERGENCY, local, officials, press, tick

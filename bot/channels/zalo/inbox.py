@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 class ZaloSink(Protocol):
-    """The inbound path as the inbox uses it (handlers.inbound.InboundHandler)."""
+    """The inbound path as the inbox uses it (handlers.conversation.inbound.InboundHandler)."""
 
     async def handle_or_set_aside(self, event: InboundEvent, body: str) -> Handled: ...
 

@@ -25,8 +25,8 @@ from bot.engine.calendar import PeriodRule
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from bot.policy import Policy
-from handlers.periods import PeriodTexts, day
-from handlers.reply_codes import ReplyCodeGrammar
+from handlers.calendar.periods import PeriodTexts, day
+from handlers.conversation.reply_codes import ReplyCodeGrammar
 from storage.models import Fire
 from storage.repositories.obligations import ReminderText, Scope
 from storage.uow import UnitOfWork

@@ -4,7 +4,7 @@ reporting ledger; Vietnamese headers, local times, a frozen bold header row and 
 openpyxl's write-only mode streams rows to disk as they come, and rows are read a page at a
 time (``storage.repositories.exports``), so a 100,000-report export runs in flat memory.
 Free text that may name workers is written only where the person exporting may read it
-(handlers.privacy: the reporting unit's direct upper level); elsewhere the cell says it is
+(handlers.people.privacy: the reporting unit's direct upper level); elsewhere the cell says it is
 withheld. No cell written from what people typed is ever a formula: text that a spreadsheet
 would take for one (starting with = + - @, a tab or a line break) is stored as text and
 marked as such (Excel's quote prefix), whoever opens the file and in whatever program.
@@ -30,9 +30,9 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from bot.engine.form import Form, Question
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from handlers.export_period import ExportPeriod
-from handlers.periods import PeriodTexts
-from handlers.privacy import Reader, may_read, may_read_of
+from handlers.calendar.periods import PeriodTexts
+from handlers.exports.period import ExportPeriod
+from handlers.people.privacy import Reader, may_read, may_read_of
 from storage.models import OrgUnit
 from storage.repositories.exports import ReportRow, ReportScope
 from storage.uow import UnitOfWork

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.engine.messages import Msg
-from handlers.periods import PeriodTexts, day
-from handlers.turn import OFFICIAL_ROLES, Turn
+from handlers.calendar.periods import PeriodTexts, day
+from handlers.conversation.turn import OFFICIAL_ROLES, Turn
 from storage.uow import UnitOfWork
 
 LIST_LIMIT = 30

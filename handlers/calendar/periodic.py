@@ -15,12 +15,12 @@ from typing import Any
 
 from bot.engine.form import Choice
 from bot.engine.messages import Msg
-from handlers.calendar_plan import FILE, NIL
-from handlers.dispatch import HostQuestion
-from handlers.periods import PeriodTexts, day
-from handlers.reply_codes import ReplyCode
-from handlers.reports import ReportFlow
-from handlers.turn import Turn
+from handlers.calendar.periods import PeriodTexts, day
+from handlers.calendar.plan import FILE, NIL
+from handlers.conversation.dispatch import HostQuestion
+from handlers.conversation.reply_codes import ReplyCode
+from handlers.conversation.turn import Turn
+from handlers.reports.flow import ReportFlow
 from storage.models import OrgUnit, PeriodObligation, Report
 from storage.repositories.obligations import FILED, OWED
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.engine.messages import Msg
-from handlers.turn import Turn
+from handlers.conversation.turn import Turn
 from storage.uow import UnitOfWork
 
 # No 0/O, 1/I/L: codes are read aloud and copied by hand from paper.

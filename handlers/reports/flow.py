@@ -2,8 +2,8 @@
 
 The engine returns effects; each effect type has one applier, registered once (a second
 applier for the same type stops start-up). A stored report has consequences that are effects
-too: the hot-spot rules say "open an incident" (handlers/escalation.py), the reporting
-calendar says "this meets an obligation" (handlers/periodic.py). Their producers are pure
+too: the hot-spot rules say "open an incident" (handlers/incidents/escalation.py), the reporting
+calendar says "this meets an obligation" (handlers/calendar/periodic.py). Their producers are pure
 functions of the report, listed in the order their messages should read.
 """
 
@@ -20,9 +20,9 @@ from bot.engine.inputs import Input
 from bot.engine.messages import Msg
 from bot.engine.registry import Registry
 from bot.engine.session import Session
-from handlers.draft_state import DraftState, draft_target
-from handlers.render import Renderer
-from handlers.turn import Turn
+from handlers.conversation.draft_state import DraftState, draft_target
+from handlers.conversation.turn import Turn
+from handlers.reports.render import Renderer
 from storage.models import Conversation, OrgUnit, Report
 
 REF_PREFIX = {"bao_cao_nhanh": "BC"}
@@ -106,7 +106,8 @@ class ReportFlow:
 
         Draft timers are armed lazily: the engine moves them on every answer, but only the
         wanted due time is kept (in the draft's state, written anyway); a fire row is written
-        only when none is armed. A fire that comes due early re-arms itself (handlers.drafts).
+        only when none is armed. A fire that comes due early re-arms itself
+        (handlers/conversation/drafts.py).
         """
         draft = turn.draft
         step = Step(conv, outcome.session or draft.session, dict(draft.timers))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from handlers.turn import OFFICIAL_ROLES
+from handlers.conversation.turn import OFFICIAL_ROLES
 from storage.models import Membership, OrgUnit
 
 

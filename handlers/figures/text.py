@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from bot.engine.form import Form
 from bot.engine.messages import Msg
-from handlers.chart import ChartText
-from handlers.figures import Figures, category_names
-from handlers.periods import PeriodTexts
+from handlers.calendar.periods import PeriodTexts
+from handlers.figures.chart import ChartText
+from handlers.figures.gather import Figures, category_names
 
 Translate = Callable[[Msg], str]
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.forms import FORMS_DIR
-from handlers.org_import import import_units, read_table
+from handlers.people.org_import import import_units, read_table
 from storage.uow import UnitOfWork
 
 DEMO_ORG = FORMS_DIR / "demo_org.csv"

@@ -19,10 +19,10 @@ from bot.channels.base import ChannelBook, OutboundFile, OutboundMessage
 from bot.engine.form import Choice
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from handlers.export_period import ExportPeriod, parse_period, recent_periods
-from handlers.privacy import Reader
-from handlers.turn import OFFICIAL_ROLES, Turn
-from handlers.workbook import ExportSummary, WorkbookWriter
+from handlers.conversation.turn import OFFICIAL_ROLES, Turn
+from handlers.exports.period import ExportPeriod, parse_period, recent_periods
+from handlers.exports.workbook import ExportSummary, WorkbookWriter
+from handlers.people.privacy import Reader
 from storage.models import ChannelIdentity, Fire, OrgUnit
 from storage.uow import UnitOfWork
 

@@ -4,7 +4,7 @@
 asks the account that made the code for consent, naming the messenger and the display name
 that typed it; only "LK n" there (a button on Telegram) joins the typing account to the
 code's person: one set of roles and reports, and the delivery worker can send through the
-other messenger when one cannot deliver (handlers.fallback). "KLK n" refuses.
+other messenger when one cannot deliver (handlers.delivery.fallback). "KLK n" refuses.
 
 Roles travel only one way. The account that types a code joins the person who made it, so it
 must hold no roles of its own: otherwise a chair could collect an official's roles by getting
@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from bot.channels.base import ChannelBook, OutboundMessage
 from bot.engine.messages import Msg
-from handlers.enrolment import new_code, normalise_code
-from handlers.reply_codes import ReplyAction, ReplyCode, ReplyCodeGrammar
-from handlers.turn import Turn
+from handlers.conversation.reply_codes import ReplyAction, ReplyCode, ReplyCodeGrammar
+from handlers.conversation.turn import Turn
+from handlers.people.enrolment import new_code, normalise_code
 from storage.models import ChannelIdentity, LinkCode
 
 CODE_LENGTH = 6

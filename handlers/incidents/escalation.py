@@ -15,9 +15,9 @@ from datetime import datetime
 from bot.engine.escalation import Ladder
 from bot.engine.messages import Msg
 from bot.policy import Policy
-from handlers.admins import AdminNotices
-from handlers.incident_alerts import Level, Notifier, Recipient, levels_above
-from handlers.turn import Turn
+from handlers.conversation.turn import Turn
+from handlers.delivery.admins import AdminNotices
+from handlers.incidents.alerts import Level, Notifier, Recipient, levels_above
 from storage.models import Fire, Incident, OrgUnit, Report
 from storage.repositories.incidents import OPEN_STATES
 from storage.uow import UnitOfWork

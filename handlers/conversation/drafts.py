@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import ChannelBook
 from bot.engine.inputs import TimeoutInput
 from bot.i18n import Translator
-from handlers.draft_state import DraftState
-from handlers.reports import ReportFlow
-from handlers.turn import Turn
+from handlers.conversation.draft_state import DraftState
+from handlers.conversation.turn import Turn
+from handlers.reports.flow import ReportFlow
 from storage.models import Fire
 from storage.uow import UnitOfWork
 

@@ -19,10 +19,10 @@ from bot.channels.base import ChannelBook, OutboundFile, OutboundMessage
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from bot.policy import DigestRule
-from handlers.chart import weekly_chart
-from handlers.figures import Figures, gather
-from handlers.figures_text import FiguresText
-from handlers.turn import OFFICIAL_ROLES
+from handlers.conversation.turn import OFFICIAL_ROLES
+from handlers.figures.chart import weekly_chart
+from handlers.figures.gather import Figures, gather
+from handlers.figures.text import FiguresText
 from storage.models import ChannelIdentity, Fire, OrgUnit, Person
 from storage.uow import UnitOfWork
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.engine.conversation import Engine
 from bot.engine.messages import Msg
-from handlers.periods import PeriodTexts
-from handlers.render import Renderer
-from handlers.turn import Turn
+from handlers.calendar.periods import PeriodTexts
+from handlers.conversation.turn import Turn
+from handlers.reports.render import Renderer
 
 LIMIT = 10
 

@@ -15,18 +15,18 @@ from typing import Any
 from bot.channels.base import InboundEvent
 from bot.engine.escalation import Ladder
 from bot.engine.messages import Msg
-from handlers.escalation import Escalation, run_key
-from handlers.incident_alerts import Notifier, Recipient
-from handlers.privacy import Reader
-from handlers.reply_codes import ReplyCode
-from handlers.turn import OFFICIAL_ROLES, Turn
+from handlers.conversation.reply_codes import ReplyCode
+from handlers.conversation.turn import OFFICIAL_ROLES, Turn
+from handlers.incidents.alerts import Notifier, Recipient
+from handlers.incidents.escalation import Escalation, run_key
+from handlers.people.privacy import Reader
 from storage.models import Incident, OrgUnit, Report
 from storage.repositories.incidents import OPEN_STATES
 
 NOTE_PENDING = "incident_note"
 LIST_LIMIT = 20
 
-# Ask for a text answer and remember what it is for (handlers.dispatch.Dispatcher.ask_text).
+# Ask for a text answer and remember what it is for (Dispatcher.ask_text, conversation/dispatch).
 AskText = Callable[[Turn, Msg, dict[str, Any]], Awaitable[None]]
 
 

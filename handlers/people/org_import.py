@@ -22,7 +22,7 @@ from typing import Any
 
 from bot.engine.messages import Msg
 from bot.engine.text import clean, fold
-from handlers.calendar_plan import arm as arm_calendar
+from handlers.calendar.plan import arm as arm_calendar
 from storage.repositories.org import UnitRow
 from storage.uow import UnitOfWork
 

@@ -1,5 +1,5 @@
-"""Routing one inbound event: read once (handlers/intents.py), resolved against who writes
-and what they are doing, then sent by a table to the use case that answers it.
+"""Routing one inbound event: read once (intents.py), resolved against who writes and what
+they are doing, then sent by a table to the use case that answers it.
 
 The reading says what the text could be; the person's state decides which reading counts:
 a keyboard that is no longer current is refused, a host question being asked takes the
@@ -23,10 +23,8 @@ from bot.engine.messages import Msg
 from bot.engine.registry import Registry
 from bot.engine.session import Session
 from bot.forms import FormCatalog
-from handlers.draft_state import DraftState, Pending, draft_target
-from handlers.enrolment import Enrolment
-from handlers.history import History
-from handlers.intents import (
+from handlers.conversation.draft_state import DraftState, Pending, draft_target
+from handlers.conversation.intents import (
     Classifier,
     Code,
     Command,
@@ -37,10 +35,12 @@ from handlers.intents import (
     Unsupported,
     draft_input,
 )
-from handlers.linking import Linking
-from handlers.reply_codes import ReplyAction, ReplyCodeGrammar
-from handlers.reports import ReportFlow
-from handlers.turn import OFFICIAL_ROLES, Turn
+from handlers.conversation.reply_codes import ReplyAction, ReplyCodeGrammar
+from handlers.conversation.turn import OFFICIAL_ROLES, Turn
+from handlers.people.enrolment import Enrolment
+from handlers.people.linking import Linking
+from handlers.reports.flow import ReportFlow
+from handlers.reports.history import History
 from storage.models import OrgUnit
 
 RAPID_FORM = "bao_cao_nhanh"

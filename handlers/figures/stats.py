@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from bot.engine.messages import Msg
 from bot.policy import DigestRule
-from handlers.figures import gather
-from handlers.figures_text import FiguresText
-from handlers.turn import OFFICIAL_ROLES, Turn
+from handlers.conversation.turn import OFFICIAL_ROLES, Turn
+from handlers.figures.gather import gather
+from handlers.figures.text import FiguresText
 
 
 class StatsDesk:

@@ -10,7 +10,7 @@ from bot.channels.base import Capabilities, OutboundMessage
 from bot.engine.form import ATTACHMENT_KINDS
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from handlers.draft_state import DraftState, save
+from handlers.conversation.draft_state import DraftState, save
 from storage.models import ChannelIdentity, Conversation, Membership, OrgUnit, Person
 from storage.uow import UnitOfWork
 

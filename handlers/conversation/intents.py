@@ -6,7 +6,7 @@ precedence: a press of a choice or navigation button, a command ("/baocao", "xua
 ("quay lại"), an invite or link code's shape, an attachment, something unsupported, or plain
 text. Each parser runs once. Which of the readings is taken depends on who writes and what
 they are doing (a chair's "TN 12" inside a report is an answer); that is decided by the
-router (handlers/dispatch.py) from this reading, never by parsing the text again.
+router (handlers/conversation/dispatch.py) from this reading, never by parsing the text again.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from bot.channels.base import ACTION_PREFIX, Attachment, InboundEvent
 from bot.engine.commands import CommandVocabulary
 from bot.engine.inputs import AttachmentInput, ChoiceInput, CommandInput, Input, TextInput
-from handlers.enrolment import looks_like_code
-from handlers.reply_codes import ReplyCode, ReplyCodeGrammar
+from handlers.conversation.reply_codes import ReplyCode, ReplyCodeGrammar
+from handlers.people.enrolment import looks_like_code
 
 NAVIGATION = frozenset({"back", "skip", "done", "cancel"})
 

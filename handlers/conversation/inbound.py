@@ -23,8 +23,8 @@ from bot.channels.base import DUPLICATE, ChannelBook, Handled, InboundEvent, Out
 from bot.clock import Clock
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from handlers.dispatch import Dispatcher
-from handlers.turn import Turn
+from handlers.conversation.dispatch import Dispatcher
+from handlers.conversation.turn import Turn
 from storage.errors import DuplicateRow, connection_lost
 from storage.uow import UnitOfWork
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.engine.form import Form
-from handlers.overdue import Compliance, compliance
+from handlers.calendar.overdue import Compliance, compliance
 from storage.models import OrgUnit
 from storage.repositories.stats import IncidentCounts
 from storage.uow import UnitOfWork

@@ -17,10 +17,10 @@ from bot.channels.base import OutboundMessage
 from bot.engine.form import Form
 from bot.engine.messages import Msg
 from bot.i18n import Translator
-from handlers.privacy import Reader, may_read
-from handlers.reachability import unit_ids_upward
-from handlers.render import Renderer
-from handlers.reply_codes import ReplyCodeGrammar
+from handlers.conversation.reply_codes import ReplyCodeGrammar
+from handlers.delivery.reachability import unit_ids_upward
+from handlers.people.privacy import Reader, may_read
+from handlers.reports.render import Renderer
 from storage.models import ChannelIdentity, Incident, OrgUnit, Person, Report
 from storage.uow import UnitOfWork
 
@@ -86,7 +86,7 @@ class Notifier:
 
     def card(self, lang: str, report: Report, unit: OrgUnit, reader: Reader) -> str:
         """The report's answers as the alert shows them. Free text, which may name workers,
-        is shown as privacy by level allows (handlers.privacy); levels further up read that
+        is shown as privacy by level allows (handlers.people.privacy); levels further up read that
         it is withheld and can ask the level below."""
         form = self.forms.get(report.form_id)
         if form is None:
