@@ -42,35 +42,43 @@ def _pick(options: list[str], text: str) -> str | None:
     return options[int(text) - 1] if text.isdecimal() and 1 <= int(text) <= len(options) else None
 
 
-def build(  # noqa: C901
+def build(
     storage: BaseStorage,
     sessions: async_sessionmaker[AsyncSession] | None = None,
     reports: Table | None = None,
 ) -> Dispatcher:
     router = Router()
+    _first_questions(router)
+    _last_questions(router, sessions, reports)
+    dispatcher = Dispatcher(storage=storage)
+    dispatcher.include_router(router)
+    return dispatcher
 
+
+async def _choice(message: Message, state: FSMContext, key: str, options: list[str],
+                  nxt: State, question: str) -> None:
+    value = _pick(options, message.text or "")
+    if value is None:
+        await message.answer("Hãy chọn một số trong danh sách.")
+        return
+    await state.update_data({key: value})
+    await state.set_state(nxt)
+    await message.answer(question)
+
+
+def _first_questions(router: Router) -> None:
     @router.message(Command("baocao"))
     async def start(message: Message, state: FSMContext) -> None:
         await state.set_state(Report.area)
         await message.answer("Câu 1. Lĩnh vực phát sinh?")
 
-    async def choice(message: Message, state: FSMContext, key: str, options: list[str],
-                     nxt: State, question: str) -> None:
-        value = _pick(options, message.text or "")
-        if value is None:
-            await message.answer("Hãy chọn một số trong danh sách.")
-            return
-        await state.update_data({key: value})
-        await state.set_state(nxt)
-        await message.answer(question)
-
     @router.message(Report.area, F.text)
     async def area(message: Message, state: FSMContext) -> None:
-        await choice(message, state, "linh_vuc", AREAS, Report.level, "Câu 2. Mức độ?")
+        await _choice(message, state, "linh_vuc", AREAS, Report.level, "Câu 2. Mức độ?")
 
     @router.message(Report.level, F.text)
     async def level(message: Message, state: FSMContext) -> None:
-        await choice(message, state, "muc_do", LEVELS, Report.workers, "Câu 3. Số người?")
+        await _choice(message, state, "muc_do", LEVELS, Report.workers, "Câu 3. Số người?")
 
     @router.message(Report.workers, F.text)
     async def workers(message: Message, state: FSMContext) -> None:
@@ -82,6 +90,9 @@ def build(  # noqa: C901
         await state.set_state(Report.text)
         await message.answer("Câu 4. Mô tả ngắn sự việc")
 
+
+def _last_questions(router: Router, sessions: async_sessionmaker[AsyncSession] | None,
+                    reports: Table | None) -> None:
     @router.message(Report.text, F.text)
     async def describe(message: Message, state: FSMContext) -> None:
         await state.update_data(mo_ta=message.text)
@@ -90,7 +101,7 @@ def build(  # noqa: C901
 
     @router.message(Report.status, F.text)
     async def status(message: Message, state: FSMContext) -> None:
-        await choice(message, state, "tinh_trang", STATUS, Report.files, "Câu 6. Ảnh, tài liệu")
+        await _choice(message, state, "tinh_trang", STATUS, Report.files, "Câu 6. Ảnh, tài liệu")
 
     @router.message(Report.files, F.text)
     async def files(message: Message, state: FSMContext) -> None:
@@ -108,7 +119,3 @@ def build(  # noqa: C901
                 await session.commit()
         await state.clear()
         await message.answer("Đã gửi báo cáo.")
-
-    dispatcher = Dispatcher(storage=storage)
-    dispatcher.include_router(router)
-    return dispatcher

@@ -9,11 +9,13 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.engine.form import Choice, Question
 from bot.engine.messages import Msg
 from bot.engine.text import clean, fold, tokens
+
+if TYPE_CHECKING:
+    from bot.engine.form import Choice, Question
 
 Parsed = tuple[Any, Msg | None]
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.engine import effects as fx
-from bot.engine.answers import match_choice, parse_date, parse_multi, parse_number, parse_text
+from bot.engine.answers import match_choice
 from bot.engine.form import Choice, Form, Question
 from bot.engine.inputs import (
     AttachmentInput,
@@ -26,7 +26,6 @@ from bot.engine.messages import Msg
 from bot.engine.session import CONFIRM, PICK_EDIT, Session
 from bot.engine.text import fold
 
-YES, NO = "co", "khong"
 SEND, EDIT, CANCEL = "gui", "sua", "huy"
 
 
@@ -121,18 +120,18 @@ class Engine:
                 st.out += [fx.Say(Msg("button.stale")), self._show(s, form)]
             elif not q.has_choices or inp.key not in {c.key for c in q.choices}:
                 st.out.append(fx.Ask(q.key, s.version, Msg("error.choice_unknown", count=0)))
-            elif q.type == "multi_choice":
+            elif q.kind.multi:
                 picked = s.selection
                 picked.remove(inp.key) if inp.key in picked else picked.append(inp.key)
                 st.out.append(fx.Ask(q.key, s.version))
             else:
-                self._accept(st, form, q, self._value(q, inp.key))
+                self._accept(st, form, q, q.kind.chosen(inp.key))
         elif isinstance(inp, CommandInput):
             self._command_at_question(st, form, q, inp)
         elif isinstance(inp, AttachmentInput):
             self._attachment(st, q, inp)
         elif isinstance(inp, TextInput):
-            value, error = self._parse(q, inp.text, today)
+            value, error = q.kind.parse(inp.text, q, today)
             if error is not None:
                 st.out.append(fx.Ask(q.key, s.version, error))
             else:
@@ -153,20 +152,20 @@ class Engine:
                     s.skipped.append(q.key)
                 s.selection = []
                 self._advance(st, form)
-        elif inp.name == "done" and q.type == "multi_choice" and s.selection:
+        elif inp.name == "done" and q.kind.multi and s.selection:
             self._accept(st, form, q, list(s.selection))
-        elif inp.name == "done" and q.type == "attachments" and s.answers.get(q.key):
+        elif inp.name == "done" and q.kind.gathers and s.answers.get(q.key):
             self._advance(st, form)
         elif inp.name == "done" and not q.required:
             self._command_at_question(st, form, q, CommandInput("skip"))
-        elif inp.name == "done" and q.type in ("multi_choice", "attachments"):
+        elif inp.name == "done" and (q.kind.multi or q.kind.gathers):
             st.out.append(fx.Ask(q.key, s.version, Msg("error.required")))
         else:
             st.out.append(fx.Ask(q.key, s.version, Msg("error.not_now")))
 
     def _attachment(self, st: _Step, q: Question, inp: AttachmentInput) -> None:
         s = st.s
-        if q.type != "attachments":
+        if not q.kind.gathers:
             st.out.append(fx.Ask(q.key, s.version, Msg("error.attachment_not_here")))
             return
         if inp.kind not in q.accept:
@@ -357,24 +356,6 @@ class Engine:
         if s.step == PICK_EDIT:
             return fx.PickEdit(s.version, tuple(q.key for q in self.card_questions(s)))
         return fx.Ask(s.step, s.version)
-
-    def _value(self, q: Question, key: str) -> Any:
-        return key == YES if q.type == "yes_no" else key
-
-    def _parse(self, q: Question, text: str, today: date | None) -> tuple[Any, Msg | None]:
-        if q.type in ("choice", "yes_no"):
-            key, err = match_choice(text, q.choices)
-            return (self._value(q, key), None) if err is None else (None, err)
-        if q.type == "multi_choice":
-            return parse_multi(text, q)
-        if q.type in ("integer", "decimal"):
-            return parse_number(text, q, whole=q.type == "integer")
-        if q.type == "text":
-            return parse_text(text, q)
-        if q.type == "date":
-            return parse_date(text, q, today)
-        return None, Msg("error.attachment_expected")
-
 
 def _relevant(q: Question, answers: Mapping[str, Any]) -> bool:
     return q.relevant is None or q.relevant.holds(answers)

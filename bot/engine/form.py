@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from bot.engine.conditions import Condition, ConditionError, parse_condition
+from bot.engine.questions import KINDS
+from bot.engine.questions.base import QuestionKind
 
-QuestionType = Literal[
-    "choice", "multi_choice", "integer", "decimal", "text", "date", "yes_no", "attachments"
-]
-QUESTION_TYPES: frozenset[str] = frozenset(QuestionType.__args__)  # type: ignore[attr-defined]
 ATTACHMENT_KINDS = frozenset({"photo", "document", "voice", "video", "location"})
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 # Keys travel in Telegram's callback data, which holds 64 bytes with the step and owner.
@@ -46,8 +44,10 @@ class Choice:
 @dataclass(frozen=True)
 class Question:
     key: str
-    type: QuestionType
+    type: str
     label: Labels
+    # What the type says about answers (bot/engine/questions/<type>.py).
+    kind: QuestionKind = field(compare=False, repr=False)
     required: bool = True
     choices: tuple[Choice, ...] = ()
     min: float | None = None
@@ -64,13 +64,13 @@ class Question:
 
     @property
     def has_choices(self) -> bool:
-        return self.type in ("choice", "multi_choice", "yes_no")
+        return self.kind.choices != "none"
 
     @property
     def free_text(self) -> bool:
         """Typed words that may name workers: they go only to the unit's direct upper level
         (privacy by level), never to levels further up, digests or their exports."""
-        return self.type == "text"
+        return self.kind.free_text
 
 
 @dataclass(frozen=True)
@@ -95,8 +95,10 @@ class Form:
         return self.title.get(lang) or self.title["vi"]
 
 
-def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:
-    """Build a :class:`Form` from parsed YAML, raising :class:`FormError` on the first problem."""
+def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...],
+               kinds: Mapping[str, QuestionKind] = KINDS) -> Form:
+    """Build a :class:`Form` from parsed YAML, raising :class:`FormError` on the first problem;
+    ``kinds``: the question types a form may use."""
     if not isinstance(raw, Mapping):
         raise FormError(source, "(top)", "a form is a mapping")
     form_id = _key(raw.get("id"), source, "id")
@@ -109,7 +111,7 @@ def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...]) -> Form:
         raise FormError(source, "questions", "must be a non-empty list")
     questions: list[Question] = []
     for i, item in enumerate(items):
-        questions.append(_in_order(_question(item, source, f"questions[{i}]", yes_no),
+        questions.append(_in_order(_question(item, source, f"questions[{i}]", yes_no, kinds),
                                    questions, source, f"questions[{i}]"))
     index = raw.get("index", {}) or {}
     if not isinstance(index, Mapping):
@@ -138,7 +140,8 @@ _QUESTION_FIELDS = frozenset({
 })
 
 
-def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> Question:
+def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...],
+              kinds: Mapping[str, QuestionKind]) -> Question:
     if not isinstance(item, Mapping):
         raise FormError(source, path, "a question is a mapping")
     extra = set(item) - _QUESTION_FIELDS
@@ -146,8 +149,9 @@ def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> 
         raise FormError(source, f"{path}.{sorted(extra)[0]}", "unknown field")
     key = _key(item.get("key"), source, f"{path}.key")
     qtype = item.get("type")
-    if qtype not in QUESTION_TYPES:
-        raise FormError(source, f"{path}.type", f"must be one of {sorted(QUESTION_TYPES)}")
+    kind = kinds.get(qtype) if isinstance(qtype, str) else None
+    if kind is None:
+        raise FormError(source, f"{path}.type", f"must be one of {sorted(kinds)}")
     required = item.get("required", True)
     if not isinstance(required, bool):
         raise FormError(source, f"{path}.required", "must be true or false")
@@ -158,10 +162,11 @@ def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> 
         raise FormError(source, f"{path}.accept", f"kinds are {sorted(ATTACHMENT_KINDS)}")
     return Question(
         key=key,
-        type=qtype,
+        type=kind.name,
         label=_labels(item.get("label"), source, f"{path}.label"),
+        kind=kind,
         required=required,
-        choices=_question_choices(item, qtype, yes_no, source, path),
+        choices=_question_choices(item, kind, yes_no, source, path),
         min=lo,
         max=hi,
         min_length=min_len,
@@ -173,14 +178,14 @@ def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...]) -> 
     )
 
 
-def _question_choices(item: Mapping[str, Any], qtype: str, yes_no: tuple[Choice, ...],
-                      source: str, path: str) -> tuple[Choice, ...]:
-    if qtype in ("choice", "multi_choice"):
+def _question_choices(item: Mapping[str, Any], kind: QuestionKind,
+                      yes_no: tuple[Choice, ...], source: str, path: str) -> tuple[Choice, ...]:
+    if kind.choices == "own":
         return _choices(item.get("choices"), source, f"{path}.choices")
-    if qtype == "yes_no":
+    if kind.choices == "yes_no":
         return yes_no
     if "choices" in item:
-        raise FormError(source, f"{path}.choices", f"not allowed for type {qtype}")
+        raise FormError(source, f"{path}.choices", f"not allowed for type {kind.name}")
     return ()
 
 

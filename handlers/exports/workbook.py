@@ -197,20 +197,11 @@ class WorkbookWriter:
         return values
 
     def _answer(self, q: Question, value: Any) -> Any:
+        """The cell the question's type makes of an answer (a label, a date, a count)."""
         if value is None or value == "" or value == []:
             return None
-        if q.type == "yes_no":
-            return self.t("export.yes") if value else self.t("export.no")
-        if q.type == "choice":
-            return next((c.text(self.lang) for c in q.choices if c.key == value), value)
-        if q.type == "multi_choice":
-            labels = {c.key: c.text(self.lang) for c in q.choices}
-            return "; ".join(labels.get(k, k) for k in value)
-        if q.type == "date":
-            return date.fromisoformat(str(value))
-        if q.type == "attachments":
-            return len(value)
-        return value
+        cell = q.kind.cell(value, q, self.lang)
+        return self.tr.render(self.lang, cell) if isinstance(cell, Msg) else cell
 
     # -- incidents and the ledger ---------------------------------------------------------
     def _incidents(self, book: Workbook, rows: Sequence[tuple[Any, str, OrgUnit]],

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import Option, OutboundMessage
 from bot.engine import effects as fx
 from bot.engine.conversation import Engine
-from bot.engine.form import ATTACHMENT_KINDS, Choice, Form, Question
+from bot.engine.form import ATTACHMENT_KINDS, Form, Question
 from bot.engine.messages import Msg
+from bot.engine.questions.base import label
 from bot.engine.session import Session
 from bot.i18n import Translator
 
@@ -54,31 +55,31 @@ class Renderer:
         hint = self._type_hint(lang, q, inputs)
         if hint:
             lines.append(hint)
-        if q.type == "multi_choice" and session.selection:
-            picked = ", ".join(_label(q.choices, k, lang) for k in session.selection)
+        if q.kind.multi and session.selection:
+            picked = ", ".join(label(q.choices, k, lang) for k in session.selection)
             lines.append(t(lang, "ask.selected", items=picked))
-        if q.type == "attachments" and session.answers.get(q.key):
+        if q.kind.gathers and session.answers.get(q.key):
             lines.append(t(lang, "ask.attached", count=len(session.answers[q.key])))
         actions = ["back"] if session.history or session.editing else []
         if not q.required:
             actions.append("skip")
-        if q.type in ("multi_choice", "attachments"):
+        if q.kind.multi or q.kind.gathers:
             actions.append("done")
         actions.append("cancel")
         choices = tuple(Option(c.key, c.text(lang)) for c in q.choices) if q.has_choices else ()
         number_hint = None
         if choices:
-            key = "ask.number_hint_multi" if q.type == "multi_choice" else "ask.number_hint"
+            key = "ask.number_hint_multi" if q.kind.multi else "ask.number_hint"
             number_hint = t(lang, key, count=len(choices))
         return OutboundMessage(
             text="\n".join(lines),
             choices=choices,
             version=session.version,
-            multi=q.type == "multi_choice",
+            multi=q.kind.multi,
             actions=self._actions(lang, actions),
             number_hint=number_hint,
             footer=self._footer(lang, actions),
-            selected=tuple(session.selection) if q.type == "multi_choice" else (),
+            selected=tuple(session.selection) if q.kind.multi else (),
         )
 
     def confirm(
@@ -113,43 +114,16 @@ class Renderer:
         )
 
     def value(self, lang: str, q: Question, value: Any) -> str:
-        """An answer as a person reads it: labels, local number and date formats."""
-        t = self.tr.text
+        """An answer as a person reads it (the question's type decides: labels, local number
+        and date formats, a count of files)."""
         if value is None or value == [] or value == "":
-            return t(lang, "card.skipped")
-        if q.type in ("choice", "yes_no"):
-            key = ("co" if value else "khong") if q.type == "yes_no" else value
-            return _label(q.choices, key, lang)
-        if q.type == "multi_choice":
-            return ", ".join(_label(q.choices, k, lang) for k in value)
-        if q.type == "integer":
-            return f"{int(value):,}".replace(",", ".")
-        if q.type == "decimal":
-            return str(value).replace(".", ",")
-        if q.type == "date":
-            y, m, d = str(value).split("-")
-            return f"{d}/{m}/{y}"
-        if q.type == "attachments":
-            return t(lang, "card.attachments", count=len(value))
-        return str(value)
+            return self.tr.text(lang, "card.skipped")
+        shown = q.kind.card(value, q, lang)
+        return self.tr.render(lang, shown) if isinstance(shown, Msg) else shown
 
     def _type_hint(self, lang: str, q: Question, inputs: frozenset[str]) -> str | None:
-        t = self.tr.text
-        if q.type in ("integer", "decimal") and q.min is not None and q.max is not None:
-            return t(lang, "hint.number_range", min=_num(q.min), max=_num(q.max))
-        if q.type in ("integer", "decimal"):
-            return t(lang, "hint.number")
-        if q.type == "text" and q.min_length and q.max_length:
-            return t(lang, "hint.text_range", min=q.min_length, max=q.max_length)
-        if q.type == "text" and q.max_length:
-            return t(lang, "hint.text_max", max=q.max_length)
-        if q.type == "date":
-            return t(lang, "hint.date")
-        if q.type == "attachments" and q.accept & inputs == {"photo"}:
-            return t(lang, "hint.attachments_photos")  # Zalo: no files, no voice
-        if q.type == "attachments":
-            return t(lang, "hint.attachments")
-        return None
+        hint = q.kind.hint(q, inputs)
+        return self.tr.render(lang, hint) if hint is not None else None
 
     def _actions(self, lang: str, names: Sequence[str]) -> tuple[Option, ...]:
         return tuple(Option(n, self.tr.text(lang, f"action.{n}")) for n in names)
@@ -157,11 +131,3 @@ class Renderer:
     def _footer(self, lang: str, names: Sequence[str]) -> str:
         words = " · ".join(self.tr.text(lang, f"action.{n}") for n in names)
         return self.tr.text(lang, "ask.footer", words=words)
-
-
-def _label(choices: Sequence[Choice], key: str, lang: str) -> str:
-    return next((c.text(lang) for c in choices if c.key == key), key)
-
-
-def _num(value: float) -> str:
-    return f"{int(value):,}".replace(",", ".") if float(value).is_integer() else str(value)

@@ -31,10 +31,6 @@ class Conversations:
         """Read the row again (after waiting for its person's lock)."""
         await self.s.refresh(conv)
 
-    def loaded_state(self, conv: Conversation, state: dict[str, Any]) -> None:
-        """Change the loaded row's state without writing it (a save follows in the step)."""
-        set_committed_value(conv, "state", state)
-
     async def save(
         self,
         person_id: int,

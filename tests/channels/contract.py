@@ -111,7 +111,7 @@ class _Writes(io.StringIO):
 class ConsoleHarness(_Base):
     name = "console"
 
-    def __init__(self, url: str, tmp: Path) -> None:
+    def __init__(self, url: str, tmp: Path, peer: None = None) -> None:
         self.out = _Writes()
         self.app = build_app(_settings(url, tmp), clock=SystemClock(),
                              channels=[ConsoleChannel(self.out)])
@@ -150,12 +150,14 @@ class ConsoleHarness(_Base):
         return []  # a terminal takes every message
 
 
-class MemoryHarness(_Base):
-    name = "memory"
+class InProcess(_Base):
+    """A channel that carries its users itself (bot/channels/memory.py): the harness only
+    wires it to an app."""
 
-    def __init__(self, url: str, tmp: Path) -> None:
-        self.channel = MemoryChannel()
-        self.app = build_app(_settings(url, tmp), clock=SystemClock(), channels=[self.channel])
+    def __init__(self, channel: MemoryChannel, url: str, tmp: Path) -> None:
+        self.channel = channel
+        self.name = channel.name
+        self.app = build_app(_settings(url, tmp), clock=SystemClock(), channels=[channel])
         self.channel.inbound = self.app.inbound
         self.address = "m-user"
 
@@ -320,3 +322,13 @@ class ZaloHarness(_Base):
             self.peer.forget(self.token, self.address)
 
         return [("quota", spent), ("unreachable", gone)]
+
+
+# The channels the contract suite runs over: how to build each one's user, and the peer
+# fixture it talks to (None: it runs in the process).
+HARNESSES: dict[str, tuple[Callable[[str, Path, Any], _Base], str | None]] = {
+    "console": (ConsoleHarness, None),
+    "telegram": (TelegramHarness, "peer"),
+    "zalo": (ZaloHarness, "zalo_peer"),
+    "memory": (lambda url, tmp, _: InProcess(MemoryChannel(), url, tmp), None),
+}
