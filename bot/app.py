@@ -223,13 +223,13 @@ def build_app(
     escalation = Escalation(policy, notifier, admins)
     # What a stored report brings about, in the order its messages read: the incident first.
     flow.on_stored(escalation.hot_spots, IncidentOpened, escalation.open)
-    desk = IncidentDesk(escalation, notifier, dispatcher.ask_text)
+    desk = IncidentDesk(escalation, notifier, dispatcher.asking.ask_text)
     dispatcher.add_actions(desk.actions, "officials")
     dispatcher.add_commands({"hotspots": desk.hotspots})
-    dispatcher.text_answers.add(NOTE_PENDING, desk.note_text)
+    dispatcher.asking.text_answers.add(NOTE_PENDING, desk.note_text)
     calendar = CalendarPlanner(policy, texts, translator, codes,
                                [c.key for c in catalog.languages], settings.default_language)
-    periodic = PeriodicDesk(flow, texts, dispatcher.ask_choice)
+    periodic = PeriodicDesk(flow, texts, dispatcher.asking.ask_choice)
     flow.on_stored(periodic.obligations, ObligationMet, periodic.file)
     dispatcher.add_actions(periodic.actions, "chairs")
     dispatcher.add_commands(periodic.commands, answer_in_draft=frozenset({"nil"}))
@@ -240,11 +240,11 @@ def build_app(
     digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language,
                           adapters)
     workbook = WorkbookWriter(catalog.forms, texts, translator, tz, settings.default_language)
-    exports = ExportDesk(workbook, dispatcher.ask_choice, translator, settings.default_language,
-                         adapters)
+    exports = ExportDesk(workbook, dispatcher.asking.ask_choice, translator,
+                         settings.default_language, adapters)
     dispatcher.add_command("export", exports.command)
     for kind, question in (*exports.questions.items(), *periodic.questions.items()):
-        dispatcher.add_question(kind, question)
+        dispatcher.asking.add_question(kind, question)
     dispatcher.check_vocabulary()
     reachability = Reachability(translator, settings.default_language, adapters)
     budgets: dict[str, Budget] = {}

@@ -54,7 +54,7 @@ def test_a_configured_messenger_is_not_registered_beside_its_stand_in(sqlite_url
     ("intent: '<class 'handlers.conversation.dispatch.Idle'>'",
      lambda app: app.dispatcher.routes.add(Idle, nothing)),
     ("host question: 'language'",
-     lambda app: app.dispatcher.add_question("language", object())),
+     lambda app: app.dispatcher.asking.add_question("language", object())),
     ("effect applier: '<class 'bot.engine.effects.Ask'>'",
      lambda app: app.dispatcher.flow.appliers.add(fx.Ask, nothing)),
     ("report effect: '<class 'handlers.incidents.escalation.IncidentOpened'>'",

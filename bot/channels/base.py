@@ -211,15 +211,6 @@ class Capabilities:
         return "voice" in self.attachments_in
 
 
-class Sender(Protocol):
-    """What the delivery worker needs of a channel."""
-
-    @property
-    def name(self) -> str: ...
-
-    async def send(self, address: str, message: OutboundMessage) -> SendResult: ...
-
-
 class Runner(Protocol):
     """The service, as an adapter sees it when it starts."""
 
@@ -230,8 +221,13 @@ class Runner(Protocol):
         """Run ``action`` until the service stops (polling, an inbox)."""
 
 
-class ChannelAdapter(Sender, Protocol):
+class ChannelAdapter(Protocol):
     """One messenger (or one bot of it): how it sends, what it can do, how it runs."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult: ...
 
     @property
     def capabilities(self) -> Capabilities: ...

@@ -17,7 +17,7 @@ from bot.engine.form import Choice
 from bot.engine.messages import Msg
 from handlers.calendar.periods import PeriodTexts, day
 from handlers.calendar.plan import FILE, NIL
-from handlers.conversation.dispatch import HostQuestion
+from handlers.conversation.questions import HostQuestion
 from handlers.conversation.reply_codes import ReplyCode
 from handlers.conversation.turn import Turn
 from handlers.reports.flow import ReportFlow

@@ -13,17 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any
 
-from bot.channels.base import InboundEvent, Option, OutboundMessage
-from bot.engine.answers import match_choice
-from bot.engine.form import Choice
-from bot.engine.inputs import CommandInput, Input
+from bot.channels.base import InboundEvent
+from bot.engine.inputs import Input
 from bot.engine.messages import Msg
 from bot.engine.registry import Registry
 from bot.engine.session import Session
 from bot.forms import FormCatalog
-from handlers.conversation.draft_state import DraftState, Pending, draft_target
+from handlers.conversation.draft_state import Pending
 from handlers.conversation.intents import (
     Classifier,
     Code,
@@ -35,48 +33,21 @@ from handlers.conversation.intents import (
     Unsupported,
     draft_input,
 )
+from handlers.conversation.own_commands import OwnCommands
+from handlers.conversation.questions import HostQuestions, TextAnswer
 from handlers.conversation.reply_codes import ReplyAction, ReplyCodeGrammar
+from handlers.conversation.routes import (
+    ActionRoute,
+    Audience,
+    CommandHandler,
+    CommandRoute,
+    no_arg,
+)
 from handlers.conversation.turn import OFFICIAL_ROLES, Turn
 from handlers.people.enrolment import Enrolment
 from handlers.people.linking import Linking
 from handlers.reports.flow import ReportFlow
 from handlers.reports.history import History
-from storage.models import OrgUnit
-
-RAPID_FORM = "bao_cao_nhanh"
-
-# A use case's answer to a free-text question it asked (an incident note...).
-TextAnswer = Callable[[Turn, dict[str, Any], InboundEvent], Awaitable[None]]
-# A command and what follows it ("/xuat 2026-10": "2026-10"; None when nothing does).
-CommandHandler = Callable[[Turn, str | None], Awaitable[None]]
-# Who may use a reply code: the officials it is shown to, chairs (reminder buttons), anyone
-# (answering a link request, enrolled or not).
-Audience = Literal["officials", "chairs", "anyone"]
-
-
-class HostQuestion(Protocol):
-    """A use case's short numbered question outside a draft (which periodic report...)."""
-
-    async def choices(self, turn: Turn, pending: dict[str, Any]) -> list[Choice]: ...
-
-    async def answer(self, turn: Turn, pending: dict[str, Any], key: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class CommandRoute:
-    handler: CommandHandler
-    # Open to people without a role (/start, /help, /language, /link).
-    everyone: bool = False
-    # Inside a draft the words are an answer instead ("không có gì mới").
-    answer_in_draft: bool = False
-    # Show the draft's question again afterwards.
-    resume: bool = True
-
-
-@dataclass(frozen=True)
-class ActionRoute:
-    handler: ReplyAction
-    audience: Audience
 
 
 # -- what an event resolves to (the routing table's keys) -----------------------------------
@@ -160,15 +131,11 @@ class Dispatcher:
         self.catalog = catalog
         self.flow = flow
         self.enrolment = enrolment
-        self.history = history
-        self.linking = linking
-        self.codes = codes
         # Use cases register the commands they answer (/diemnong), what their reply codes do
-        # (incidents: acknowledge, resolve...) and the questions they ask.
+        # (incidents: acknowledge, resolve...) and the questions they ask (``asking``).
         self.commands: Registry[str, CommandRoute] = Registry("command")
         self.actions: Registry[str, ActionRoute] = Registry("reply code")
-        self.questions: Registry[str, HostQuestion] = Registry("host question")
-        self.text_answers: Registry[str, TextAnswer] = Registry("text question")
+        self.asking = HostQuestions(flow)
         self.classifier = Classifier(catalog.commands, catalog.navigation, codes,
                                      self.actions.keys())
         self.routes: Registry[type[Any], Route] = Registry("intent")
@@ -180,24 +147,12 @@ class Dispatcher:
             (UnknownCommand, self._unknown), (DraftStep, self._draft_step), (Idle, self._idle),
         ):
             self.routes.add(kind, route)
-        self._register_own()
-
-    def _register_own(self) -> None:
-        """The conversation's own commands and questions, through the same registries."""
-        for name, route in (
-            ("start", CommandRoute(self._start, everyone=True)),
-            ("help", CommandRoute(self._help_command, everyone=True)),
-            ("language", CommandRoute(self._language, everyone=True, resume=False)),
-            ("link", CommandRoute(self._link, everyone=True, resume=False)),
-            ("report", CommandRoute(self._report, resume=False)),
-            ("history", CommandRoute(self._history)),
-            ("cancel", CommandRoute(self._cancel, resume=False)),
-        ):
-            self.commands.add(name, route)
-        self.questions.add("language", _Language(self))
-        self.questions.add("switch", _Switch(self))
-        self.questions.add("unit", _UnitChoice(self))
-        self.add_actions(self.linking.actions, "anyone")
+        # The conversation's own commands and questions, through the same registries.
+        own = OwnCommands(catalog, flow, enrolment, history, linking, codes, self.asking,
+                          self.actions)
+        self.commands.update_from(own.commands)
+        self.asking.questions.update_from(own.questions)
+        self.add_actions(linking.actions, "anyone")
 
     # -- registration (bot/app.py) ------------------------------------------------------------
     def add_command(self, name: str, handler: CommandHandler, *,
@@ -208,15 +163,11 @@ class Dispatcher:
                      answer_in_draft: frozenset[str] = frozenset()) -> None:
         """Commands that take no argument."""
         for name, handler in commands.items():
-            self.add_command(name, _no_arg(handler), answer_in_draft=name in answer_in_draft)
+            self.add_command(name, no_arg(handler), answer_in_draft=name in answer_in_draft)
 
     def add_actions(self, actions: dict[str, ReplyAction], audience: Audience) -> None:
         for action, handler in actions.items():
             self.actions.add(action, ActionRoute(handler, audience))
-
-    def add_question(self, kind: str, question: HostQuestion) -> None:
-        """A use case's host question; the draft's question shows again after its answer."""
-        self.questions.add(kind, _Resuming(question, self.flow))
 
     def check_vocabulary(self) -> None:
         """Every command word in bot/forms/commands.yaml has a handler (checked at start-up:
@@ -272,7 +223,7 @@ class Dispatcher:
         if pending is None:
             return None
         await turn.save_draft(turn.draft.asking(None))
-        answer = self.text_answers.get(pending.kind)
+        answer = self.asking.text_answers.get(pending.kind)
         if command is not None:
             return None
         if answer is None:
@@ -297,13 +248,10 @@ class Dispatcher:
 
     async def _press_is_current(self, turn: Turn, press: tuple[int, str]) -> bool:
         """A press counts only on the keyboard of the question being asked now."""
-        version, key = press
+        version, _ = press
         pending = turn.draft.pending
-        if pending is not None and pending.kind not in self.text_answers:
-            if version != pending.version:
-                return False
-            choices = await self.questions[pending.kind].choices(turn, dict(pending.data))
-            return key in {c.key for c in choices}
+        if pending is not None and pending.kind not in self.asking.text_answers:
+            return await self.asking.is_current(turn, pending, press)
         session = turn.draft.session
         return session is not None and version == session.version
 
@@ -329,21 +277,7 @@ class Dispatcher:
         await self._resume(turn, ctx)
 
     async def _host_answer(self, turn: Turn, asked: HostAnswer, ctx: Context) -> None:
-        pending = asked.pending
-        question = self.questions[pending.kind]
-        data = dict(pending.data)
-        choices = await question.choices(turn, data)
-        key: str | None = None
-        error: Msg | None = Msg("error.choice_unknown", count=len(choices))
-        press, text = ctx.event.choice, ctx.event.text
-        if press is not None:
-            key = press[1] if press[1] in {c.key for c in choices} else None
-        elif text is not None:
-            key, error = match_choice(text, choices)
-        if key is None:
-            await self.ask(turn, pending, error)
-            return
-        await question.answer(turn, data, key)
+        await self.asking.answer(turn, asked.pending, ctx.event)
 
     async def _text_reply(self, turn: Turn, reply: TextReply, ctx: Context) -> None:
         await reply.answer(turn, {**reply.pending.data, "kind": reply.pending.kind}, ctx.event)
@@ -366,199 +300,8 @@ class Dispatcher:
     async def _idle(self, turn: Turn, _: Idle, ctx: Context) -> None:
         await turn.say(Msg("idle.hint"))
 
-    async def _resume(self, turn: Turn, ctx: Context | None = None) -> None:
-        """Show the draft's question again: the one the event interrupted (``ctx``), or
-        for a command's own answers the draft as it stands."""
-        session = ctx.session if ctx is not None else turn.draft.session
-        if session is not None:
-            await self.flow.resume(turn, session)
-
-    # -- the conversation's own commands ----------------------------------------------------------
-    async def _start(self, turn: Turn, arg: str | None) -> None:
-        if arg:
-            await self.enrolment.redeem(turn, arg)
-        else:
-            await self._welcome(turn)
-
-    async def _help_command(self, turn: Turn, arg: str | None) -> None:
-        await self._help(turn)
-
-    async def _language(self, turn: Turn, arg: str | None) -> None:
-        key, err = match_choice(arg, self.catalog.languages) if arg else (None, None)
-        if err is None and key is not None:
-            await self.set_language(turn, key)
-            await self._resume(turn)
-        else:
-            await self.ask(turn, Pending("language"))
-
-    async def _link(self, turn: Turn, arg: str | None) -> None:
-        if arg:
-            await self.linking.redeem(turn, arg)  # the person may now be another
-            return
-        await self.linking.offer(turn)
-        await self._resume(turn)
-
-    async def _report(self, turn: Turn, arg: str | None) -> None:
-        if turn.draft.session is not None:
-            await self.ask(turn, Pending("switch", {"form": RAPID_FORM}))
-        else:
-            await self.start_report(turn, RAPID_FORM)
-
-    async def _history(self, turn: Turn, arg: str | None) -> None:
-        await self.history.show(turn)
-
-    async def _cancel(self, turn: Turn, arg: str | None) -> None:
-        session = turn.draft.session
-        if session is not None and turn.conversation is not None:
-            await self.flow.step(turn, turn.conversation, session, CommandInput("cancel"))
-        else:
-            await turn.say(Msg("cancel.nothing"))
-
-    async def start_report(self, turn: Turn, form_id: str) -> None:
-        units = [unit for m, unit in await turn.memberships() if m.role == "chair"]
-        if not units:
-            await turn.say(Msg("report.chairs_only"))
-        elif len(units) == 1:
-            await self.flow.start(turn, form_id, units[0], turn.conversation)
-        else:
-            await self.ask(turn, Pending("unit", {"form": form_id,
-                                                  "units": [u.id for u in units]}))
-
-    # -- host questions ----------------------------------------------------
-    async def ask(self, turn: Turn, pending: Pending, error: Msg | None = None) -> None:
-        """Ask a registered host question; its answer comes to the question's ``answer``."""
-        choices = await self.questions[pending.kind].choices(turn, dict(pending.data))
-        lines = [turn.t(error)] if error else []
-        lines.append(turn.t(Msg(f"pending.{pending.kind}")))
-        # Host questions number their keyboards below zero, apart from the draft's steps,
-        # by the time they were drawn, so an older host keyboard never answers a newer one.
-        version = -int(turn.now.timestamp() * 1000)
-        await turn.reply(
-            OutboundMessage(
-                text="\n".join(lines),
-                choices=tuple(Option(c.key, c.text(turn.lang)) for c in choices),
-                version=version,
-                number_hint=turn.t(Msg("ask.number_hint", count=len(choices))),
-            )
-        )
-        await turn.save_draft(turn.draft.asking(Pending(pending.kind, pending.data, version)))
-
-    async def ask_choice(self, turn: Turn, pending: dict[str, Any]) -> None:
-        """For use cases: ask their registered question (``pending["kind"]``)."""
-        data = {k: v for k, v in pending.items() if k != "kind"}
-        await self.ask(turn, Pending(str(pending["kind"]), data))
-
-    async def ask_text(self, turn: Turn, prompt: Msg, pending: dict[str, Any]) -> None:
-        """Ask a use case's free-text question; the next text is its answer (text_answers)."""
-        await turn.say(prompt)
-        data = {k: v for k, v in pending.items() if k != "kind"}
-        await turn.save_draft(turn.draft.asking(Pending(str(pending["kind"]), data)))
-
-    # -- small answers ----------------------------------------------------
-    async def set_language(self, turn: Turn, lang: str) -> None:
-        await turn.uow.people.set_language(turn.person.id, lang)
-        turn.person.language = lang
-        await turn.say(Msg("language.set"))
-
-    async def _welcome(self, turn: Turn) -> None:
-        members = await turn.memberships()
-        if not members:
-            await turn.say(Msg("welcome.guest"))
-            return
-        roles = ", ".join(
-            turn.t(Msg("welcome.role_line", role=turn.t(Msg(f"role.{m.role}")), unit=u.name))
-            for m, u in members
-        )
-        await turn.say(Msg("welcome.member", roles=roles))
-        await self._help(turn)
-
-    async def _help(self, turn: Turn) -> None:
-        members = await turn.memberships()
-        if not members:
-            await turn.say(Msg("help.guest"))
-            return
-        if any(m.role == "chair" for m, _ in members):
-            await turn.say(Msg("help.chair"))
-        else:
-            await turn.say(Msg("help.official"))
-        official_actions = [a for a, route in self.actions.items()
-                            if route.audience == "officials"]
-        if official_actions and any(m.role in OFFICIAL_ROLES for m, _ in members):
-            # Messengers without buttons: the actions on alerts are typed as short codes.
-            lines = self.codes.help_lines(turn.t, official_actions)
-            await turn.say(Msg("help.codes", lines=lines))
-
-
-def _no_arg(handler: Callable[[Turn], Awaitable[None]]) -> CommandHandler:
-    async def run(turn: Turn, arg: str | None) -> None:
-        await handler(turn)
-
-    return run
-
-
-class _Resuming:
-    """A use case's host question: after its answer the draft's question shows again."""
-
-    def __init__(self, question: HostQuestion, flow: ReportFlow) -> None:
-        self.question = question
-        self.flow = flow
-
-    async def choices(self, turn: Turn, pending: dict[str, Any]) -> list[Choice]:
-        return await self.question.choices(turn, pending)
-
-    async def answer(self, turn: Turn, pending: dict[str, Any], key: str) -> None:
-        session = turn.draft.session  # the draft the question interrupted, if any
-        await self.question.answer(turn, pending, key)
-        if session is not None:
-            await self.flow.resume(turn, session)
-
-
-class _Language:
-    def __init__(self, router: Dispatcher) -> None:
-        self.router = router
-
-    async def choices(self, turn: Turn, pending: dict[str, Any]) -> list[Choice]:
-        return list(self.router.catalog.languages)
-
-    async def answer(self, turn: Turn, pending: dict[str, Any], key: str) -> None:
-        await self.router.set_language(turn, key)
-        await self.router._resume(turn)
-
-
-class _Switch:
-    """A new report while a draft is open: continue the draft, or discard it."""
-
-    def __init__(self, router: Dispatcher) -> None:
-        self.router = router
-
-    async def choices(self, turn: Turn, pending: dict[str, Any]) -> list[Choice]:
-        return list(self.router.catalog.draft_switch)
-
-    async def answer(self, turn: Turn, pending: dict[str, Any], key: str) -> None:
-        if key == "tiep_tuc" and turn.draft.session is not None:
-            await self.router._resume(turn)
-            return
-        assert turn.conversation is not None
-        await turn.uow.fires.cancel_target(draft_target(turn.conversation.id))
-        await turn.say(Msg("draft.discarded"))
-        turn.drafted(turn.conversation, DraftState())  # the next save replaces the draft
-        await self.router.start_report(turn, pending["form"])
-
-
-class _UnitChoice:
-    """A chair of several units: which one the report is for."""
-
-    def __init__(self, router: Dispatcher) -> None:
-        self.router = router
-
-    async def _units(self, turn: Turn, pending: dict[str, Any]) -> list[OrgUnit]:
-        ids = set(pending["units"])
-        return [u for m, u in await turn.memberships() if m.role == "chair" and u.id in ids]
-
-    async def choices(self, turn: Turn, pending: dict[str, Any]) -> list[Choice]:
-        return [Choice(str(u.id), {"vi": u.name}, (u.code,))
-                for u in await self._units(turn, pending)]
-
-    async def answer(self, turn: Turn, pending: dict[str, Any], key: str) -> None:
-        unit = next(u for u in await self._units(turn, pending) if str(u.id) == key)
-        await self.router.flow.start(turn, pending["form"], unit, turn.conversation)
+    async def _resume(self, turn: Turn, ctx: Context) -> None:
+        """Show the draft's question again: the one the event interrupted, never a draft
+        the aside started."""
+        if ctx.session is not None:
+            await self.flow.resume(turn, ctx.session)

@@ -26,7 +26,7 @@ from storage.repositories.incidents import OPEN_STATES
 NOTE_PENDING = "incident_note"
 LIST_LIMIT = 20
 
-# Ask for a text answer and remember what it is for (Dispatcher.ask_text, conversation/dispatch).
+# Ask for a text answer and remember what it is for (HostQuestions.ask_text).
 AskText = Callable[[Turn, Msg, dict[str, Any]], Awaitable[None]]
 
 

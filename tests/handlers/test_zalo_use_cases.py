@@ -20,8 +20,8 @@ from bot.channels.zalo.bot import CAPABILITIES as ZALO_CAPS
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.forms import load_catalog
-from handlers.conversation.dispatch import ActionRoute
 from handlers.conversation.reply_codes import ReplyCode, ReplyCodeGrammar
+from handlers.conversation.routes import ActionRoute
 from handlers.conversation.turn import Turn
 from storage.models import AuditLog, ChannelIdentity, Fire, Membership, Person
 from tests.conftest import RecordingChannel
