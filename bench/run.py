@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench import calendar, delivery, figures, service, steps
+from bench import calendar, delivery, figures, service, steps, web
 from bot.service import freeze_startup_heap
 
 PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
@@ -200,11 +200,34 @@ def print_export(console: Console, results: list[figures.ExportFigures]) -> None
     console.print(table)
 
 
+async def web_table(quick: bool) -> list[web.WebFigures]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in ("sqlite", "postgres"):
+            async with database(kind, Path(tmp)) as url:
+                results.append(await web.run_web(url, kind, 50, 2 if quick else 10,
+                                                 Path(tmp)))
+    return results
+
+
+def print_web(console: Console, results: list[web.WebFigures]) -> None:
+    table = Table(title="The web form at 50 phones at once (another process): the form page "
+                        "(GET) and its submission (page POST + send); goal p99 < 150 ms")
+    for column in ("db", "phones", "rounds", "page p50 ms", "page p99 ms", "submit p50 ms",
+                   "submit p99 ms", "reports/s", "failed"):
+        table.add_column(column, justify="left" if column == "db" else "right")
+    for r in results:
+        table.add_row(r.database, str(r.users), str(r.rounds), f"{r.page_p50:.0f}",
+                      f"{r.page_p99:.0f}", f"{r.submit_p50:.0f}", f"{r.submit_p99:.0f}",
+                      f"{r.reports_per_s:.1f}", str(r.failed))
+    console.print(table)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer steps (a smoke run)")
     parser.add_argument("--only", choices=["steps", "delivery", "service", "calendar",
-                                           "digest", "export"],
+                                           "digest", "export", "web"],
                         default=None)
     args = parser.parse_args()
     # The service freezes its start-up heap once ready (bot/service.py); this process does the
@@ -224,6 +247,8 @@ async def main() -> None:
         print_calendar(console, await calendar_table(args.quick))
     if args.only in (None, "digest"):
         print_digest(console, await digest_table(args.quick))
+    if args.only in (None, "web"):
+        print_web(console, await web_table(args.quick))
     if args.only in (None, "export"):
         print_export(console, await export_table(args.quick))
 

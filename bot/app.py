@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,10 @@ from bot.i18n import Translator
 from bot.policy import Policy, load_policy
 from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
+from bot.web.media import MediaStore
+from bot.web.signing import Signer
+from bot.web.site import WebSite
+from bot.web.views import DraftViews
 from handlers.calendar.overdue import OverdueDesk
 from handlers.calendar.periodic import ObligationMet, PeriodicDesk
 from handlers.calendar.periods import PeriodTexts
@@ -58,9 +63,12 @@ from handlers.incidents.desk import NOTE_PENDING, IncidentDesk
 from handlers.incidents.escalation import STEP, UNRESOLVED, Escalation, IncidentOpened
 from handlers.people.enrolment import BotScope, Enrolment
 from handlers.people.linking import Linking
+from handlers.people.web_access import WebAccess, WebSettings
 from handlers.reports.flow import ReportFlow
 from handlers.reports.history import History
+from handlers.reports.page import FormPages
 from handlers.reports.render import Renderer
+from handlers.reports.viewing import ReportViews
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
@@ -103,6 +111,13 @@ class App:
     workbook: WorkbookWriter | None = None
     # Set while the service runs (bot.service.serve).
     scheduler: BotScheduler | None = None
+    web: WebSite | None = None
+
+    async def start_http(self) -> int:
+        """The one HTTP server (webhooks, /healthz, the web pages), its signing key loaded."""
+        if self.web is not None:
+            await self.web.prepare()
+        return await self.http.start()
 
     @property
     def telegram_polling(self) -> TelegramPolling | None:
@@ -202,6 +217,16 @@ def build_app(
             max_attachment_bytes=settings.attachments.max_bytes,
         ),
     )
+    http = HttpServer(settings.http.host, settings.http.port,
+                      max_body=settings.attachments.max_bytes + 1024 * 1024)
+    hs = settings.http
+
+    def base_url() -> str | None:
+        return hs.base_url(http.port, messengers=settings.has_messenger)
+
+    access = WebAccess(WebSettings(base_url, hs.sign_in_minutes, hs.message_link_hours,
+                                   hs.session_days, hs.sign_in_links_per_hour))
+    signer = Signer(base_url, timedelta(hours=hs.media_link_hours), lambda: hs.public_url)
     db = create_engine(settings.database_url)
     uows = UnitOfWorkFactory(session_factory(db), settings.sqlite_lock_wait_seconds)
     renderer = Renderer(translator, engine, tz)
@@ -219,7 +244,8 @@ def build_app(
         codes,
     )
     admins = AdminNotices(translator, settings.default_language)
-    notifier = Notifier(translator, renderer, codes, catalog.forms, tz, settings.default_language)
+    notifier = Notifier(translator, renderer, codes, catalog.forms, tz, settings.default_language,
+                        media_url=signer.public, web=access.available)
     escalation = Escalation(policy, notifier, admins)
     # What a stored report brings about, in the order its messages read: the incident first.
     flow.on_stored(escalation.hot_spots, IncidentOpened, escalation.open)
@@ -228,7 +254,10 @@ def build_app(
     dispatcher.add_commands({"hotspots": desk.hotspots})
     dispatcher.asking.text_answers.add(NOTE_PENDING, desk.note_text)
     calendar = CalendarPlanner(policy, texts, translator, codes,
-                               [c.key for c in catalog.languages], settings.default_language)
+                               [c.key for c in catalog.languages], settings.default_language,
+                               links=access.available)
+    flow.phone_link = access.available
+    dispatcher.add_commands({"web": access.command})
     periodic = PeriodicDesk(flow, texts, dispatcher.asking.ask_choice)
     flow.on_stored(periodic.obligations, ObligationMet, periodic.file)
     dispatcher.add_actions(periodic.actions, "chairs")
@@ -250,7 +279,7 @@ def build_app(
     budgets: dict[str, Budget] = {}
     delivery = DeliveryWorker(
         uows, adapters, clock, on_refused=reachability.refused,
-        reroute=Fallback(adapters.keys()).reroute, budgets=budgets,
+        reroute=Fallback(adapters.keys()).reroute, budgets=budgets, links=access.for_message,
     )
     inbound = InboundHandler(
         uows, clock, dispatcher, translator, tz, settings.default_language, delivery.wake,
@@ -267,7 +296,14 @@ def build_app(
          EXPORT_BUILD: exports.on_build},
         on_commit=delivery.wake,
     )
-    http = HttpServer(settings.http.host, settings.http.port)
+    pages = FormPages(flow, periodic, translator, tz, settings.default_language, adapters)
+    web_site = WebSite(
+        uows=uows, clock=clock, access=access, pages=pages,
+        reports=ReportViews(catalog.forms, renderer, translator, signer.path),
+        views=DraftViews(translator, renderer, signer), media=MediaStore(settings.media_dir),
+        signer=signer, translator=translator, default_language=settings.default_language,
+        secure=hs.secure, on_commit=delivery.wake)
+    web_site.install(http.app)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:
         telegram = _telegram(settings, inbound, translator, catalog, http, telegram_bot)
@@ -301,6 +337,7 @@ def build_app(
         calendar=calendar,
         digest=digest,
         workbook=workbook,
+        web=web_site,
     )
     http.health = app.health
     return app

@@ -116,9 +116,19 @@ def run() -> None:
                 await uow.commit()
                 _say(Msg("cli.demo_seeded"))
         _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
-        await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
+        await _chat_beside_web(app)
 
     _with_app(body, channels=[ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])])
+
+
+async def _chat_beside_web(app: App) -> None:
+    """The demo chair's chat, with the web pages served on loopback while it lasts (its
+    "/web" links open there; `tinhhinh chat --as` in another terminal links there too)."""
+    await app.start_http()
+    try:
+        await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
+    finally:
+        await app.http.stop()
 
 
 async def _serve(app: App) -> None:
@@ -330,7 +340,7 @@ def demo() -> None:
             await uow.commit()
         _say(Msg("cli.demo_seeded"))
         _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
-        await console_chat(app, DEMO_CHAIR[0], sys.stdin, sys.stdout)
+        await _chat_beside_web(app)
 
     _with_app(body, channels=[ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])],
               require_schema=False)

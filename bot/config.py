@@ -173,6 +173,39 @@ class ZaloSettings(BaseModel):
 class HttpSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8080
+    # The public https address the bot puts in links (sign-in, forms, photos sent by URL).
+    # Without it, links point at this server only when it listens on this machine alone
+    # (the console demo); otherwise no links are sent and messages say so.
+    public_url: str | None = None
+    session_days: float = Field(default=7, gt=0)
+    sign_in_minutes: float = Field(default=10, gt=0, le=60)
+    # Links in reminders and "fill on the phone" lines: used once, read hours later.
+    message_link_hours: float = Field(default=72, gt=0)
+    sign_in_links_per_hour: int = Field(default=10, ge=1)
+    # Signed addresses of a report's photos and files (alerts, pages) last this long.
+    media_link_hours: float = Field(default=72, gt=0)
+
+    _blank = field_validator("public_url", mode="before")(_blank_is_none)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError("TINHHINH_HTTP__PUBLIC_URL must be an http(s) address")
+        return value.rstrip("/") if value else value
+
+    def base_url(self, port: int, *, messengers: bool) -> str | None:
+        """Where links point: the public address; else, for the console demo (no messenger:
+        the person is at this machine), this server on loopback (``port``); else nowhere."""
+        if self.public_url:
+            return self.public_url
+        if not messengers and self.host in ("127.0.0.1", "localhost", "::1"):
+            return f"http://{self.host}:{port}"
+        return None
+
+    @property
+    def secure(self) -> bool:
+        return bool(self.public_url and self.public_url.startswith("https://"))
 
 
 class DraftSettings(BaseModel):

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from bot.backoff import backoff
 from bot.channels.base import ChannelAdapter, OutboundMessage, SendResult
@@ -42,6 +42,13 @@ RerouteHook = Callable[[UnitOfWork, int, datetime], Awaitable[bool]]
 
 
 Chat = tuple[str, str]
+
+
+class LinkMaker(Protocol):
+    """Makes a one-time sign-in link to ``path`` for an account (None: no web pages)."""
+
+    async def __call__(self, uow: UnitOfWork, identity_id: int, path: str,
+                       now: datetime) -> str | None: ...
 
 
 async def _no_reroute(uow: UnitOfWork, message_id: int, now: datetime) -> bool:
@@ -109,8 +116,10 @@ class DeliveryWorker:
         on_refused: RefusedHook | None = None,
         reroute: RerouteHook | None = None,
         budgets: Mapping[str, Budget] | None = None,
+        links: LinkMaker | None = None,
     ) -> None:
         self.uows = uows
+        self.links = links
         self.channels = channels
         self.clock = clock
         self.policy = policy or RetryPolicy()
@@ -287,6 +296,7 @@ class DeliveryWorker:
     async def _send(self, item: _Item) -> SendResult:
         channel = self.channels[item.channel]
         message = await self._with_file(OutboundMessage.from_payload(item.payload))
+        message = await self._with_link(item, message)
         budget = self.budgets.get(item.channel)
         if budget is None:
             return await self._send_paced(item, channel, message)
@@ -315,6 +325,20 @@ class DeliveryWorker:
             await uow.commit()
         self._wake.set()  # a notice to the administrators may be waiting
         return result
+
+    async def _with_link(self, item: _Item, message: OutboundMessage) -> OutboundMessage:
+        """A sign-in link made now, for the account the message goes to; without web pages
+        (or without an account) the message goes without it."""
+        link = message.link
+        if link is None or link.url or not link.path:
+            return message
+        opens = self.channels[item.channel].capabilities.opens_links
+        if self.links is None or item.identity_id is None or not opens:
+            return replace(message, link=None)
+        async with self.uows() as uow:
+            url = await self.links(uow, item.identity_id, link.path, self.clock.now())
+            await uow.commit()
+        return replace(message, link=replace(link, url=url) if url else None)
 
     async def _with_file(self, message: OutboundMessage) -> OutboundMessage:
         """The message with its file's bytes loaded; without the file if it was dropped."""

@@ -33,10 +33,11 @@ async def read_json(request: web.Request) -> Any | None:
 
 
 class HttpServer:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, max_body: int = 2 * 1024 * 1024) -> None:
         self.host = host
         self.port = port
-        self.app = web.Application(client_max_size=2 * 1024 * 1024)
+        # Webhook bodies are small; the web pages' uploads set the bound (a photo's limit).
+        self.app = web.Application(client_max_size=max_body)
         self.app.router.add_get("/healthz", self._health)
         self._runner: web.AppRunner | None = None
         self.health: Health | None = None

@@ -62,7 +62,7 @@ async def serve(app: App, stop: asyncio.Event, ready: Callable[[], None] = lambd
     """Run until ``stop`` is set or a part fails; then shut down in order, within
     ``SHUTDOWN_SECONDS`` (a part that will not stop is logged and left behind)."""
     parts = Parts()
-    await app.http.start()
+    await app.start_http()
     for adapter in app.channels.values():
         parts.until_done(f"{adapter.name} menu", adapter.publish_menu)
         adapter.start(parts)

@@ -395,3 +395,38 @@ class StoredFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class WebPass(Base):
+    """A way into the web pages: a one-time sign-in link or a signed-in browser's session.
+
+    Only a SHA-256 of the secret is kept, so a copy of the database opens no session. A link
+    (kind "link") is bound to the account it was sent to and used once; a session (kind
+    "session") carries its own CSRF secret and ends at ``expires_at`` or at sign-out.
+    """
+
+    __tablename__ = "web_pass"
+    __table_args__ = (Index("ix_web_pass_person_kind_created", "person_id", "kind",
+                            "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    identity_id: Mapped[int] = mapped_column(
+        ForeignKey("channel_identity.id", ondelete="CASCADE"))
+    # Where the link leads after sign-in (a path on this site, never a full URL).
+    next_path: Mapped[str | None] = mapped_column(String(200))
+    csrf: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebKey(Base):
+    """The server's signing key for media URLs and CSRF, made once at first use, so links
+    signed before a restart still open after it (and by every process of the service)."""
+
+    __tablename__ = "web_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

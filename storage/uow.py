@@ -26,6 +26,7 @@ from storage.repositories.people import Identities, Memberships, People
 from storage.repositories.reports import Reports
 from storage.repositories.stats import Stats
 from storage.repositories.usage import Usage
+from storage.repositories.web import WebPasses
 
 
 class UnitOfWork:
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.exports = Exports(s)
         self.stats = Stats(s)
         self.inbound = InboundUpdates(s)
+        self.web = WebPasses(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

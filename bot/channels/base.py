@@ -67,6 +67,25 @@ class OutboundFile:
 
 
 @dataclass(frozen=True)
+class WebLink:
+    """A link to the bot's web pages: a URL button where the messenger has them and the
+    address is https, else a line under the text. With ``path`` and no ``url`` yet, the
+    delivery worker makes the one-time sign-in link as the message leaves (a reminder planned
+    for many units makes no link until it is sent)."""
+
+    url: str
+    label: str
+    path: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"url": self.url, "label": self.label, "path": self.path}
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> WebLink:
+        return cls(str(data.get("url") or ""), str(data["label"]), data.get("path"))
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
     """What to show, before channel layout: Telegram draws buttons, text channels number."""
 
@@ -90,9 +109,18 @@ class OutboundMessage:
     code_hint: str | None = None
     # Channels that cannot send files (Zalo) send the text alone.
     file: OutboundFile | None = None
+    link: WebLink | None = None
+    # Photos at public, signed addresses (a report's photos in an alert), for messengers
+    # that send a photo by its URL (Zalo's sendPhoto); others read the text's count.
+    photos: tuple[str, ...] = ()
 
     def to_payload(self) -> dict[str, Any]:
-        extra = {"file": self.file.to_payload()} if self.file is not None else {}
+        extra: dict[str, Any] = {"file": self.file.to_payload()} if self.file is not None \
+            else {}
+        if self.link is not None:
+            extra["link"] = self.link.to_payload()
+        if self.photos:
+            extra["photos"] = list(self.photos)
         return {**extra,
             "text": self.text,
             "choices": [[o.key, o.label] for o in self.choices],
@@ -122,13 +150,16 @@ class OutboundMessage:
             codes=tuple(Option(k, v) for k, v in data.get("codes", [])),
             code_hint=data.get("code_hint"),
             file=OutboundFile.from_payload(data["file"]) if data.get("file") else None,
+            link=WebLink.from_payload(data["link"]) if data.get("link") else None,
+            photos=tuple(data.get("photos") or ()),
         )
 
     @property
     def plain(self) -> bool:
         """Nothing to press or answer: it can be merged into the message that follows."""
         return (not self.choices and not self.actions and not self.number_hint
-                and not self.codes and self.file is None)
+                and not self.codes and self.file is None and self.link is None
+                and not self.photos)
 
 
 @dataclass(frozen=True)
@@ -194,6 +225,11 @@ class Capabilities:
     edits: bool = False  # an answered question can be edited to show the answer
     files_out: bool = False
     photos_out: bool = False
+    # Sends a photo given by its public URL (Zalo's sendPhoto takes nothing else).
+    photo_urls: bool = False
+    # A phone messenger: a link in a message opens the phone's browser, so the bot offers
+    # its web pages there ("fill on the phone"); a terminal gets them only when it asks.
+    opens_links: bool = False
     # The attachment kinds the messenger delivers to the bot (Zalo: photos only).
     attachments_in: frozenset[str] = frozenset()
     groups: bool = False
@@ -313,6 +349,8 @@ def render_text(message: OutboundMessage) -> str:
     for hint in (message.number_hint, message.footer, message.code_hint):
         if hint:
             lines.append(hint)
+    if message.link is not None and message.link.url:
+        lines.append(f"{message.link.label}: {message.link.url}")
     return "\n".join(lines)
 
 

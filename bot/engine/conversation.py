@@ -91,14 +91,37 @@ class Engine:
             self._at_question(st, form, form.question(st.s.step), inp, today)
         if any(isinstance(e, fx.Ended) for e in st.out):
             return Outcome(None, tuple(st.out))
-        st.out.append(fx.ScheduleFire("draft.expire", self.config.expiry))
-        if not st.s.nudged:
-            st.out.append(fx.ScheduleFire("draft.nudge", self.config.nudge_after))
-        return Outcome(st.s, tuple(st.out))
+        return self._keep(st)
 
     def current(self, session: Session) -> fx.Effect:
         """The prompt for wherever the draft stands (used to resume it)."""
         return self._show(session, self.forms[session.form_id])
+
+    def attach(self, session: Session, key: str, inp: AttachmentInput) -> Outcome:
+        """A file given for question ``key`` wherever the draft stands (a web page uploads
+        beside the other answers); refused like a file sent in chat."""
+        form = self.forms[session.form_id]
+        st = _Step(session.copy())
+        q = form.question(key)
+        if not _relevant(q, st.s.answers):
+            st.out.append(fx.Ask(q.key, st.s.version, Msg("error.not_now")))
+        else:
+            self._attachment(st, q, inp)
+        return self._keep(st)
+
+    def settle(self, session: Session) -> Outcome:
+        """A draft whose answers were set together (a web page): drop what they made
+        irrelevant and stand at the first question not dealt with, else at the card."""
+        st = _Step(session.copy())
+        st.s.editing, st.s.selection = False, []
+        self._advance(st, self.forms[session.form_id], record_history=False)
+        return self._keep(st)
+
+    def _keep(self, st: _Step) -> Outcome:
+        st.out.append(fx.ScheduleFire("draft.expire", self.config.expiry))
+        if not st.s.nudged:
+            st.out.append(fx.ScheduleFire("draft.nudge", self.config.nudge_after))
+        return Outcome(st.s, tuple(st.out))
 
     def card_questions(self, session: Session) -> list[Question]:
         """Questions shown on the confirmation card, in form order."""

@@ -57,8 +57,10 @@ async def arm(uow: UnitOfWork, now: datetime) -> None:
 class CalendarPlanner:
     def __init__(self, policy: Policy, texts: PeriodTexts, translator: Translator,
                  codes: ReplyCodeGrammar, languages: Sequence[str],
-                 default_language: str) -> None:
+                 default_language: str, *, links: bool = False) -> None:
         self.policy = policy
+        # Reminders carry a sign-in link to the period's form (the web pages are served).
+        self.links = links
         self.texts = texts
         self.tr = translator
         self.codes = codes
@@ -172,7 +174,9 @@ class CalendarPlanner:
         buttons = tuple((self.codes.verbs[a].code, t(Msg(f"code.{a}"))) for a in (FILE, NIL))
         hint = t(Msg("calendar.remind_hint", file=self.codes.verbs[FILE].code,
                      nil=self.codes.verbs[NIL].code, ref=_CUT))
-        return ReminderText(lang, tuple(t(msg).split(_CUT)), buttons, tuple(hint.split(_CUT)))
+        link = t(Msg("web.fill_on_phone")) if self.links else None
+        return ReminderText(lang, tuple(t(msg).split(_CUT)), buttons, tuple(hint.split(_CUT)),
+                            link)
 
     # -- the overdue list ---------------------------------------------------------------------
     async def notify_officials(self, uow: UnitOfWork, kind: str, period: str, scope: Scope,

@@ -38,6 +38,10 @@ class Turn:
     # What this person's messenger can do (the adapter's declaration).
     channel: Capabilities | None = None
     _outgoing: list[tuple[OutboundMessage, str]] = field(default_factory=list, repr=False)
+    # False on a web page: what the turn says is shown on the page (``shown``), not sent to
+    # the person's chat; messages to others (alerts) go as always.
+    echo: bool = True
+    shown: list[str] = field(default_factory=list, repr=False)
 
     @property
     def inputs(self) -> frozenset[str]:
@@ -90,6 +94,9 @@ class Turn:
 
     async def reply(self, message: OutboundMessage, kind: str = "reply") -> None:
         """Queue a message to this person; it is written to the outbox by ``flush``."""
+        if not self.echo:
+            self.shown.append(message.text)
+            return
         if message.choices or message.actions:
             message = replace(message, owner=self.identity.external_id)
         self._outgoing.append((message, kind))

@@ -8,8 +8,8 @@ other messenger if that one fails).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -63,11 +63,24 @@ async def levels_above(uow: UnitOfWork, unit: OrgUnit) -> list[Level]:
     return levels
 
 
+# A stored file's public, signed address (None without a public base URL).
+MediaUrl = Callable[[str, datetime], str | None]
+# Photos sent with one alert, at most (each is one more message on a quota-counted bot).
+ALERT_PHOTOS = 3
+
+
+def _no_media(ref: str, now: datetime) -> str | None:
+    return None
+
+
 class Notifier:
     """Alert texts, and queueing any incident message to a person in their language."""
 
     def __init__(self, translator: Translator, renderer: Renderer, codes: ReplyCodeGrammar,
-                 forms: dict[str, Form], tz: ZoneInfo, default_language: str) -> None:
+                 forms: dict[str, Form], tz: ZoneInfo, default_language: str,
+                 media_url: MediaUrl = _no_media, web: bool = False) -> None:
+        self.media_url = media_url
+        self.web = web
         self.tr = translator
         self.renderer = renderer
         self.codes = codes
@@ -110,7 +123,25 @@ class Notifier:
                            time=self.local(report.submitted_at)))
         text = "\n".join([head, *(t(lang, m) for m in lines),
                           self.card(lang, report, unit, reader)])
-        return self.with_actions(lang, text, incident)
+        files, photos = self.files(report, unit, reader)
+        if files:
+            key = ("alert.files_withheld" if not may_read(reader, unit)
+                   else "alert.files" if photos else "alert.files_no_web")
+            text += "\n" + t(lang, Msg(key, count=files))
+        return replace(self.with_actions(lang, text, incident), photos=photos)
+
+    def files(self, report: Report, unit: OrgUnit, reader: Reader) -> tuple[int, tuple[str, ...]]:
+        """How many files a report carries, and the public addresses of its photos that
+        ``reader`` may see (privacy by level: photos may show workers)."""
+        form = self.forms.get(report.form_id)
+        items = [item for q in (form.questions if form else ()) if q.kind.gathers
+                 for item in (report.answers.get(q.key) or [])]
+        if not items or not may_read(reader, unit):
+            return len(items), ()
+        now = report.submitted_at
+        urls = [self.media_url(str(i["ref"]), now) for i in items
+                if i.get("kind") == "photo" and "/" in str(i.get("ref", ""))]
+        return len(items), tuple(u for u in urls if u)[:ALERT_PHOTOS]
 
     def with_actions(self, lang: str, text: str, incident: Incident) -> OutboundMessage:
         actions = ACTIONS.get(incident.state, ())

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.channels.base import OutboundMessage, WebLink
 from bot.engine import effects as fx
 from bot.engine.conversation import Engine, Outcome
 from bot.engine.inputs import Input
@@ -62,6 +63,9 @@ class ReportFlow:
         self.appliers.add(fx.Ended, self._ended)
         self.consequences: Registry[type[Any], Consequence] = Registry("report effect")
         self.producers: list[Producer] = []
+        # With web pages served, a draft started in chat offers its page ("fill on the
+        # phone"): the link is made when the message leaves (bot.delivery).
+        self.phone_link = False
 
     def on_stored(self, produce: Producer, kind: type[Any], apply: Consequence) -> None:
         """A domain's effect of a stored report: how it is found, and how it applies."""
@@ -88,6 +92,11 @@ class ReportFlow:
         outcome = self.engine.start(form_id)
         title = title or self.engine.forms[form_id].title_text(turn.lang)
         await turn.say(Msg("report.started", form=title, unit=unit.name))
+        if self.phone_link and turn.echo and turn.channel is not None \
+                and turn.channel.opens_links:
+            await turn.reply(OutboundMessage(
+                turn.t(Msg("web.fill_on_phone_hint")),
+                link=WebLink("", turn.t(Msg("web.fill_on_phone")), f"/web/drafts/{conv.id}")))
         await self.apply(turn, conv, outcome)
 
     async def step(self, turn: Turn, conv: Conversation, session: Session, inp: Input) -> None:
@@ -101,7 +110,7 @@ class ReportFlow:
         if message is not None:
             await turn.reply(message)
 
-    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> None:
+    async def apply(self, turn: Turn, conv: Conversation, outcome: Outcome) -> Report | None:
         """Apply a step's effects in order, write the draft, then store a finished report.
 
         Draft timers are armed lazily: the engine moves them on every answer, but only the
@@ -120,11 +129,12 @@ class ReportFlow:
             state = DraftState(session=outcome.session, timers=step.timers,
                                context=draft.context)
         await turn.save_draft(state, conv)
-        if step.submitted is not None:
-            assert unit_id is not None
-            s = step.submitted
-            await self.store(turn, unit_id, s.form_id, s.form_version, s.answers,
-                             period=draft.period)
+        if step.submitted is None:
+            return None
+        assert unit_id is not None
+        s = step.submitted
+        return await self.store(turn, unit_id, s.form_id, s.form_version, s.answers,
+                                period=draft.period)
 
     async def _show(self, turn: Turn, step: Step, effect: fx.Effect) -> None:
         if step.session is not None:

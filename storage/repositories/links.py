@@ -18,6 +18,7 @@ from storage.models import (
     Membership,
     Person,
     Report,
+    WebPass,
 )
 
 
@@ -87,5 +88,7 @@ class Links:
             await self.s.execute(update(Conversation).where(Conversation.person_id == source)
                                  .values(person_id=target))
         await self.s.execute(update(LinkCode).where(LinkCode.person_id == source)
+                             .values(person_id=target))
+        await self.s.execute(update(WebPass).where(WebPass.person_id == source)
                              .values(person_id=target))
         await self.s.execute(delete(Person).where(Person.id == source))

@@ -70,6 +70,12 @@ class ReminderText:
     parts: tuple[str, ...]  # text = parts joined by the unit's name
     buttons: tuple[tuple[str, str], ...]  # (reply-code verb, label); the key gets the row id
     hint: tuple[str, ...]  # what text channels show instead: parts joined by the row id
+    # "Fill on the phone": the label of a web link to this row's form (made when sent).
+    link: str | None = None
+
+
+# The web page that opens (or continues) a unit's report for one period.
+WEB_PERIODIC = "/web/periodic"
 
 
 def _text(value: str) -> Any:
@@ -131,7 +137,12 @@ class Obligations:
         hint: Any = _text(text.hint[0])
         for part in text.hint[1:]:
             hint = hint.concat(ref).concat(_text(part))
-        payload = obj(_text("text"), body, _text("codes"), buttons, _text("code_hint"), hint)
+        fields = [_text("text"), body, _text("codes"), buttons, _text("code_hint"), hint]
+        if text.link is not None:
+            fields += [_text("link"), obj(_text("url"), _text(""), _text("label"),
+                                          _text(text.link), _text("path"),
+                                          _text(f"{WEB_PERIODIC}/").concat(ref))]
+        payload = obj(*fields)
         first_account = first_reachable_account(Membership)
         key = (_text(f"remind:{kind}:{period}:{step}:").concat(cast(OrgUnit.id, String))
                .concat(_text(":")).concat(cast(ChannelIdentity.id, String)))

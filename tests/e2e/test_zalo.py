@@ -32,13 +32,13 @@ def free_port() -> int:
 
 def zalo_app(db_url: str, peer: ZaloPeer, token: str, tmp_path: Path, *,
              http_port: int = 0, clock: Clock | None = None, fire_poll_seconds: float = 5.0,
-             **zalo: Any) -> App:
+             public_url: str | None = None, **zalo: Any) -> App:
     settings = Settings(
         database_url=db_url,
         media_dir=tmp_path / "media",
         zalo={"token": token, "api_base": peer.base, "poll_timeout": 1, "per_second": 30,
               "chat_interval_seconds": 0.01, **zalo},
-        http={"host": "127.0.0.1", "port": http_port},
+        http={"host": "127.0.0.1", "port": http_port, "public_url": public_url},
         fire_poll_seconds=fire_poll_seconds,
         _env_file=None,  # type: ignore[call-arg]
     )

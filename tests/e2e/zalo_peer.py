@@ -54,6 +54,7 @@ class BotState:
     # Chats the bot can no longer write to (the user left or blocked it): answered 404.
     gone: set[str] = field(default_factory=set)
     refused: list[dict[str, Any]] = field(default_factory=list)
+    photos_sent: list[dict[str, Any]] = field(default_factory=list)
     # What getUpdates handed out. Zalo has no offset, so nothing tells it that an update
     # arrived; here an update counts as handed out once the bot asks for the next one on the
     # same connection (it does only after storing it). An update whose bot died before that
@@ -255,6 +256,25 @@ class ZaloPeer:
                    "message_id": secrets.token_hex(10), "date": int(time.time() * 1000)}
         bot.sent.append(message)
         return _ok({"message_id": message["message_id"], "date": message["date"]})
+
+    async def _m_sendPhoto(self, bot: BotState, body: dict[str, Any]) -> web.Response:
+        """sendPhoto takes a public image URL (and an optional caption): Zalo's servers fetch
+        it (DOMAIN.md, Messengers; openclaw's extensions/zalo/src/send.ts passes a media URL).
+        The peer fetches it too and keeps what it got, so a test sees whether the address
+        really served the photo to an outsider."""
+        url = body.get("photo")
+        if not body.get("chat_id") or not isinstance(url, str) or not url.startswith("http"):
+            return _error(400, "photo must be a URL")
+        assert self._http is not None
+        async with self._http.get(url) as response:
+            data = await response.read()
+            status = response.status
+        if status != 200:
+            return _error(400, f"photo URL answered {status}")
+        message = {"chat_id": str(body["chat_id"]), "photo": url, "bytes": data,
+                   "caption": body.get("caption", ""), "message_id": secrets.token_hex(10)}
+        bot.photos_sent.append(message)
+        return _ok({"message_id": message["message_id"]})
 
     async def _m_sendChatAction(self, bot: BotState, body: dict[str, Any]) -> web.Response:
         return web.json_response({"ok": True})

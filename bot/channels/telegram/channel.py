@@ -73,6 +73,7 @@ def make_bot(token: str, api_base: str, timeout: float = 60.0) -> Bot:
 CAPABILITIES = Capabilities(
     title="Telegram", max_text=MAX_TEXT, choices="buttons", buttons=True, edits=True,
     files_out=True, photos_out=True, attachments_in=ATTACHMENT_KINDS, groups=True,
+    opens_links=True,
 )
 
 

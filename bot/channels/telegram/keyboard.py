@@ -98,6 +98,12 @@ def layout(message: OutboundMessage) -> tuple[str, InlineKeyboardMarkup | None]:
                 text=c.label, callback_data=encode(message.owner, 0, CODE_PREFIX + c.key))
             for c in message.codes
         ])
+    link = message.link
+    if link is not None and link.url.startswith("https://"):
+        # Telegram refuses URL buttons to plain-http or local addresses: those go as text.
+        rows.append([InlineKeyboardButton(text=link.label, url=link.url)])
+    elif link is not None and link.url:
+        text += f"\n\n{link.label}: {link.url}"
     return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 # Zalo's bot platform: plain text up to 2,000 characters, no buttons, no edits, no files out;
 # it delivers photos to a bot, files and voice come as "unsupported" or not at all
 # (openclaw's Zalo channel, docs/channels/zalo.md: no reply for files or voice).
-CAPABILITIES = Capabilities(title="Zalo", max_text=MAX_TEXT,
+CAPABILITIES = Capabilities(title="Zalo", max_text=MAX_TEXT, photo_urls=True,
+                            opens_links=True,
                             attachments_in=frozenset({"photo"}))
 
 

@@ -32,15 +32,21 @@ class ZaloChannel:
         self.limits = limits
 
     def parts(self, message: OutboundMessage) -> int:
-        return len(zalo_parts(message))
+        return len(zalo_parts(message)) + len(message.photos)
 
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
-        parts = zalo_parts(message)
-        for i, part in enumerate(parts):
+        """The text's parts, then each photo by its URL (sendPhoto: Zalo fetches the
+        address itself, so it must be public; ours are signed and expire)."""
+        calls = [("text", part) for part in zalo_parts(message)]
+        calls += [("photo", url) for url in message.photos]
+        for i, (what, arg) in enumerate(calls):
             if i:
                 await self.limits.acquire(address)
             try:
-                await self.client.send_message(address, part)
+                if what == "photo":
+                    await self.client.send_photo(address, arg)
+                else:
+                    await self.client.send_message(address, arg)
             except ZaloApiError as exc:
                 return _result(exc, sent=i)
             except ZaloNetworkError as exc:
