@@ -42,7 +42,7 @@ async def test_a_zalo_reminder_carries_a_link_that_opens_its_form(
             # /dinhky, opening a period's report in the chat, offers its page too.
             before = len(chair.received())
             await chair.says("dinhky", "Chọn báo cáo định kỳ")
-            await chair.says("2", "Điền trên điện thoại")
+            await chair.says("1", "Điền trên điện thoại")
             assert LINK.search("\n".join(chair.received()[before:]))
             await chair.says("huy", "Đã huỷ báo cáo")
             jar = aiohttp.CookieJar(unsafe=True)
