@@ -33,7 +33,7 @@ from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from bot.web.media import MediaStore
 from bot.web.signing import Signer
-from bot.web.site import WebSite
+from bot.web.site import WebLimits, WebSite
 from bot.web.views import DraftViews
 from handlers.calendar.overdue import OverdueDesk
 from handlers.calendar.periodic import ObligationMet, PeriodicDesk
@@ -302,7 +302,8 @@ def build_app(
         reports=ReportViews(catalog.forms, renderer, translator, signer.path),
         views=DraftViews(translator, renderer, signer), media=MediaStore(settings.media_dir),
         signer=signer, translator=translator, default_language=settings.default_language,
-        secure=hs.secure, on_commit=delivery.wake)
+        secure=hs.secure, on_commit=delivery.wake,
+        limits=WebLimits(hs.requests_per_address, hs.posts_per_person, hs.sign_ins_per_address))
     web_site.install(http.app)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:

@@ -184,6 +184,11 @@ class HttpSettings(BaseModel):
     sign_in_links_per_hour: int = Field(default=10, ge=1)
     # Signed addresses of a report's photos and files (alerts, pages) last this long.
     media_link_hours: float = Field(default=72, gt=0)
+    # Requests a minute to the web pages: from one address (generous: a mobile carrier puts
+    # many phones behind one address), posts by one person, sign-in presses from one address.
+    requests_per_address: int = Field(default=600, ge=1)
+    posts_per_person: int = Field(default=90, ge=1)
+    sign_ins_per_address: int = Field(default=60, ge=1)
 
     _blank = field_validator("public_url", mode="before")(_blank_is_none)
 

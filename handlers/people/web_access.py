@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from bot.channels.base import OutboundMessage, WebLink
 from bot.engine.messages import Msg
 from handlers.conversation.turn import Turn
-from storage.models import WebPass
 from storage.uow import UnitOfWork
 
 LINK, SESSION = "link", "session"
@@ -51,13 +50,15 @@ class WebSettings:
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A browser's session: who, through which account, and the CSRF secret of its forms."""
+    """A browser's session: who, through which account, the CSRF secret of its forms, and
+    the person's chosen language (None: the default)."""
 
     pass_id: int
     person_id: int
     identity_id: int
     csrf: str
     expires_at: datetime
+    language: str | None = None
 
 
 class WebAccess:
@@ -130,10 +131,13 @@ class WebAccess:
         return session_secret, safe_path(row.next_path)
 
     async def session(self, uow: UnitOfWork, secret: str, now: datetime) -> SignedIn | None:
-        row: WebPass | None = await uow.web.find(digest(secret), SESSION, now)
-        if row is None or row.csrf is None:
+        found = await uow.web.find(digest(secret), SESSION, now)
+        if found is None or found[0].csrf is None:
             return None
-        return SignedIn(row.id, row.person_id, row.identity_id, row.csrf, row.expires_at)
+        row, language = found
+        assert row.csrf is not None
+        return SignedIn(row.id, row.person_id, row.identity_id, row.csrf, row.expires_at,
+                        language)
 
     async def sign_out(self, uow: UnitOfWork, signed: SignedIn, now: datetime) -> None:
         await uow.web.use(signed.pass_id, now)

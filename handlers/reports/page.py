@@ -77,18 +77,16 @@ class FormPages:
         self.channels = channels
 
     async def turn(self, uow: UnitOfWork, who: Visitor, now: datetime) -> Turn:
-        """The person, locked, with their draft; as a page's turn (nothing said in chat)."""
-        try:
-            person = await uow.people.lock(who.person_id)
-        except LookupError:
-            raise NotYours(who.person_id) from None
-        identity = await uow.identities.get(who.identity_id)
-        if identity is None or identity.person_id != person.id:
+        """The person, locked, with their draft (one statement, as for a chat message); as a
+        page's turn (nothing said in chat)."""
+        arrival = await uow.arrivals.of_identity(who.identity_id)
+        if arrival is None or arrival.person.id != who.person_id:
             raise NotYours(who.identity_id)
-        conv = await uow.conversations.of_person(person.id)
-        return Turn(uow, identity, person, now, self.tz, self.tr, self.default_language,
-                    conversation=conv, channel=self.channels.capabilities(identity.channel),
-                    echo=False)
+        identity = arrival.identity
+        return Turn(uow, identity, arrival.person, now, self.tz, self.tr,
+                    self.default_language, conversation=arrival.conversation,
+                    enrolled_hint=arrival.enrolled,
+                    channel=self.channels.capabilities(identity.channel), echo=False)
 
     async def draft(self, turn: Turn, conv_id: int | None = None) -> Draft | None:
         """The person's open draft (checked against ``conv_id`` from a URL)."""

@@ -30,6 +30,16 @@ _ARRIVAL = (
 )
 
 
+# The same, by the account's id: a web page's request (its session names the account).
+_BY_IDENTITY = (
+    select(ChannelIdentity, Person, Conversation, _ENROLLED.label("enrolled"))
+    .join(Person, Person.id == ChannelIdentity.person_id)
+    .outerjoin(Conversation, Conversation.person_id == Person.id)
+    .where(ChannelIdentity.id == bindparam("identity_id"))
+    .with_for_update(of=Person)
+)
+
+
 @dataclass
 class Arrival:
     identity: ChannelIdentity
@@ -47,6 +57,14 @@ class Arrivals:
         row = (
             await self.s.execute(_ARRIVAL, {"channel": channel, "external_id": external_id})
         ).first()
+        if row is None:
+            return None
+        identity, person, conversation, enrolled = row
+        return Arrival(identity, person, conversation, bool(enrolled))
+
+    async def of_identity(self, identity_id: int) -> Arrival | None:
+        """``load`` for an account known by its id (a signed-in web page)."""
+        row = (await self.s.execute(_BY_IDENTITY, {"identity_id": identity_id})).first()
         if row is None:
             return None
         identity, person, conversation, enrolled = row

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import WebKey, WebPass
+from storage.models import Person, WebKey, WebPass
 
 
 class WebPasses:
@@ -28,11 +28,15 @@ class WebPasses:
         return await self.s.scalar(select(WebPass).where(WebPass.digest == digest)
                                    .with_for_update())
 
-    async def find(self, digest: str, kind: str, now: datetime) -> WebPass | None:
-        """A live pass of this kind (not used, not expired)."""
-        return await self.s.scalar(select(WebPass).where(
-            WebPass.digest == digest, WebPass.kind == kind, WebPass.used_at.is_(None),
-            WebPass.expires_at > now))
+    async def find(self, digest: str, kind: str, now: datetime
+                   ) -> tuple[WebPass, str | None] | None:
+        """A live pass of this kind (not used, not expired), with its person's language
+        (every page request asks both: one statement)."""
+        row = (await self.s.execute(
+            select(WebPass, Person.language).join(Person, Person.id == WebPass.person_id)
+            .where(WebPass.digest == digest, WebPass.kind == kind,
+                   WebPass.used_at.is_(None), WebPass.expires_at > now))).first()
+        return (row[0], row[1]) if row is not None else None
 
     async def use(self, pass_id: int, now: datetime) -> None:
         await self.s.execute(update(WebPass).where(WebPass.id == pass_id).values(used_at=now))
