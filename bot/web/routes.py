@@ -1,8 +1,8 @@
 """The web pages' routes: each reads its request, calls one use case, renders one page.
 
-Every route but the sign-in page's needs a session; every POST has passed the CSRF check
-(bot.web.site). A route that takes an id hands it to the use case, which refuses what is not
-the person's (``NotYours`` -> 404).
+Every route but the sign-in page's needs a session; every POST has passed the CSRF check in
+the guard (bot.web.site), so no route checks it again or can forget to. A route that takes an
+id hands it to the use case, which refuses what is not the person's (``NotYours`` -> 404).
 """
 
 from __future__ import annotations
@@ -100,9 +100,6 @@ class Routes:
         return response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return self.site.notice(request, "web.csrf", status=403)
         async with self.site.uows() as uow:
             signed = request[SIGNED]
             assert signed is not None  # the guard lets no POST through without a session
@@ -115,8 +112,6 @@ class Routes:
     # -- starting a draft --------------------------------------------------------------------
     async def start(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return self.site.notice(request, "web.csrf", status=403)
         unit = str(form.get("unit", ""))
         if not unit.isdigit():
             return self.site.not_found(request)
@@ -128,9 +123,6 @@ class Routes:
         return self.site.render(request, "periodic.html", obligation=request.match_info["id"])
 
     async def periodic(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return self.site.notice(request, "web.csrf", status=403)
         number = int(request.match_info["id"])
         return await self._open(request, lambda turn: self.site.pages.periodic_draft(
             turn, number))
@@ -150,20 +142,26 @@ class Routes:
         raise web.HTTPSeeOther(f"/web/drafts/{draft.conv_id}")
 
     # -- the form ------------------------------------------------------------------------------
-    async def draft(self, request: web.Request) -> web.StreamResponse:
+    async def _open_draft(self, request: web.Request) -> Draft:
+        """The person's open draft named in the URL (404 when there is none, or not theirs)."""
         who = self._who(request)
         async with self.site.uows() as uow:
             turn = await self.site.pages.turn(uow, who, self.site.clock.now())
             draft = await self.site.pages.draft(turn, int(request.match_info["id"]))
         if draft is None:
+            raise _NoDraft()
+        return draft
+
+    async def draft(self, request: web.Request) -> web.StreamResponse:
+        try:
+            draft = await self._open_draft(request)
+        except _NoDraft:
             return self.site.notice(request, "web.no_draft", status=404)
         return self.site.draft_page(request, draft, edit=request.query.get("edit") == "1")
 
     async def save(self, request: web.Request) -> web.StreamResponse:
         """The whole page posted (the path without JavaScript, and every upload)."""
         form = await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return self.site.notice(request, "web.csrf", status=403)
         if "remove" in form:
             return await self.remove_file(request, form)
         raw, files, refused = await self._answers(form)
@@ -183,8 +181,6 @@ class Routes:
     async def answer(self, request: web.Request) -> web.StreamResponse:
         """One answer saved as it is given (the page's script): JSON back."""
         form = await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return web.json_response({"error": "csrf"}, status=403)
         raw, _, _ = await self._answers(form, with_files=False)
         saved = await self._saving(request, form, lambda turn, conv, v: self.site.pages.save(
             turn, conv, v, raw, [], finish=False))
@@ -199,8 +195,6 @@ class Routes:
 
     async def remove_file(self, request: web.Request, form: Any = None) -> web.StreamResponse:
         form = form if form is not None else await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return self.site.notice(request, "web.csrf", status=403)
         key, _, index = str(form.get("remove", "")).partition(":")
         if not index.isdigit():
             return self.site.not_found(request)
@@ -211,11 +205,9 @@ class Routes:
         return self.site.draft_page(request, saved.draft, saved)
 
     async def card(self, request: web.Request) -> web.StreamResponse:
-        who = self._who(request)
-        async with self.site.uows() as uow:
-            turn = await self.site.pages.turn(uow, who, self.site.clock.now())
-            draft = await self.site.pages.draft(turn, int(request.match_info["id"]))
-        if draft is None:
+        try:
+            draft = await self._open_draft(request)
+        except _NoDraft:
             return self.site.notice(request, "web.no_draft", status=404)
         if draft.session.step != CONFIRM:
             raise web.HTTPSeeOther(f"/web/drafts/{draft.conv_id}")
@@ -230,8 +222,6 @@ class Routes:
 
     async def _finish(self, request: web.Request, command: str) -> web.StreamResponse:
         form = await request.post()
-        if not await self.site.csrf_ok(request, form):
-            return self.site.notice(request, "web.csrf", status=403)
         saved = await self._saving(request, form, lambda turn, conv, v: self.site.pages.finish(
             turn, conv, v, command))
         if saved.stale and saved.draft is not None:
@@ -313,6 +303,10 @@ class Routes:
         if not mime.startswith("image/"):
             headers["Content-Disposition"] = "attachment"
         return web.FileResponse(path, headers=headers)
+
+
+class _NoDraft(LookupError):
+    """The person has no open draft (sent, cancelled or expired meanwhile)."""
 
 
 class _Signed(web.HTTPUnauthorized):

@@ -111,7 +111,7 @@ class WebSite:
             return self.notice(request, "web.slow_down", status=429)
         request[SIGNED] = await self._signed(request)
         if request.method == "POST":
-            refused = self._refuse_post(request)
+            refused = await self._refuse_post(request)
             if refused is not None:
                 return refused
         try:
@@ -124,7 +124,9 @@ class WebSite:
         response.headers.update(HEADERS)
         return response
 
-    def _refuse_post(self, request: web.Request) -> web.StreamResponse | None:
+    async def _refuse_post(self, request: web.Request) -> web.StreamResponse | None:
+        """Every POST: counted, and carrying the session's CSRF token (a form field, or the
+        page script's header); the sign-in form checks its own double-submit cookie."""
         signed = request[SIGNED]
         if request.path.startswith("/web/login/"):
             if not self.sign_ins.allow(request.remote or "-"):
@@ -134,12 +136,11 @@ class WebSite:
             return self.notice(request, "web.signed_out", status=401)
         if not self.by_person.allow(str(signed.person_id)):
             return self.notice(request, "web.slow_down", status=429)
-        return None
-
-    async def csrf_ok(self, request: web.Request, form: Any) -> bool:
-        signed = request[SIGNED]
+        form = await request.post()  # read once: aiohttp keeps it for the route
         given = request.headers.get("X-CSRF-Token") or str(form.get("csrf", ""))
-        return signed is not None and hmac.compare_digest(given.encode(), signed.csrf.encode())
+        if not hmac.compare_digest(given.encode(), signed.csrf.encode()):
+            return self.notice(request, "web.csrf", status=403)
+        return None
 
     async def _signed(self, request: web.Request) -> SignedIn | None:
         secret = request.cookies.get(COOKIE)
