@@ -65,8 +65,9 @@ class WebSite:
                  pages: FormPages, reports: ReportViews, views: DraftViews, media: MediaStore,
                  signer: Signer, translator: Translator, default_language: str,
                  secure: bool, on_commit: Callable[[], None] = lambda: None,
-                 limits: WebLimits | None = None) -> None:
+                 limits: WebLimits | None = None, upload_mb: float = 20) -> None:
         self.uows = uows
+        self.upload_mb = upload_mb  # an upload's limit, as people are told it
         # Wakes the delivery worker: what a page's step queued (alerts, the chat's record)
         # leaves now, as after a message from a chat.
         self.on_commit = on_commit
@@ -136,7 +137,12 @@ class WebSite:
             return self.notice(request, "web.signed_out", status=401)
         if not self.by_person.allow(str(signed.person_id)):
             return self.notice(request, "web.slow_down", status=429)
-        form = await request.post()  # read once: aiohttp keeps it for the route
+        try:
+            form = await request.post()  # read once: aiohttp keeps it for the route
+        except web.HTTPRequestEntityTooLarge:
+            # Past the attachment limit (and a margin): said in words, nothing changed.
+            return self.notice(request, "web.too_big", status=413,
+                               max_mb=f"{self.upload_mb:g}")
         given = request.headers.get("X-CSRF-Token") or str(form.get("csrf", ""))
         if not hmac.compare_digest(given.encode(), signed.csrf.encode()):
             return self.notice(request, "web.csrf", status=403)

@@ -17,9 +17,9 @@ from tests.web.client import Browser
 
 @contextlib.asynccontextmanager
 async def serving(url: str, clock: ManualClock, channel: RecordingChannel,
-                  media: Path) -> AsyncIterator[App]:
+                  media: Path, **settings: object) -> AsyncIterator[App]:
     app = make_app(url, clock, channel, http={"host": "127.0.0.1", "port": 0},
-                   media_dir=str(media))
+                   media_dir=str(media), **settings)
     await app.start_http()
     await seed(app)
     try:

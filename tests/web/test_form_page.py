@@ -125,3 +125,25 @@ async def test_the_page_is_light_and_says_it_in_english_for_an_english_reader(
     await say(web_app, CHAIR, "/ngonngu", "2")
     _, page = await browser.get(url)
     assert "Continue" in page and "Tiếp tục" not in page
+
+
+async def test_an_upload_past_the_limit_is_refused_in_words_and_changes_nothing(
+        sqlite_url: str, clock: object, channel: RecordingChannel, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.web.conftest import serving
+    async with serving(sqlite_url, clock, channel, Path(str(tmp_path)) / "m",  # type: ignore
+                       attachments={"max_mb": 1}) as app:
+        browser = Browser()
+        try:
+            link = await ask_link(app, channel, CHAIR)
+            _, home, _ = await browser.sign_in(link)
+            page, url = await start_rapid(browser, link.split("/web/")[0], home)
+            big = JPEG + bytes(3 * 1024 * 1024)  # past 1 MB and the body's margin
+            status, refused, _ = await post_page(browser, url, page, {"so_nguoi": "12"},
+                                                 action="save", photo=big)
+            assert status == 413 and "quá lớn" in text_of(refused, "notice")
+            _, page = await browser.get(url)
+            assert not any(i.get("value") == "12" for i in read(page).inputs)
+        finally:
+            await browser.close()
