@@ -8,6 +8,9 @@ Free text that may name workers is written only where the person exporting may r
 withheld. No cell written from what people typed is ever a formula: text that a spreadsheet
 would take for one (starting with = + - @, a tab or a line break) is stored as text and
 marked as such (Excel's quote prefix), whoever opens the file and in whatever program.
+
+openpyxl (and numpy, which it loads when present) cost some 0.4 s at start-up for a file
+that may never be asked for: it is imported on the first export.
 """
 
 from __future__ import annotations
@@ -18,14 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.engine.form import Form, Question
 from bot.engine.messages import Msg
@@ -36,6 +33,11 @@ from handlers.people.privacy import Reader, may_read, may_read_of
 from storage.models import OrgUnit
 from storage.repositories.exports import ReportRow, ReportScope
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 PAGE = 2000
 DATETIME = "dd/mm/yyyy hh:mm"
@@ -69,6 +71,8 @@ def text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
     gets the quote prefix (Excel's leading apostrophe, not part of the value), so neither
     opening nor editing the cell in Excel or LibreOffice evaluates it.
     """
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(ws, value=text)
     if text.startswith(FORMULA_START):
         cell.data_type = "s"  # after the value: setting the value decides the type again
@@ -79,6 +83,9 @@ def text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
 class _Sheet:
     def __init__(self, book: Workbook, title: str, headers: Sequence[str],
                  widths: Sequence[int]) -> None:
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
         self.ws: WriteOnlyWorksheet = book.create_sheet(_SHEET_UNSAFE.sub(" ", title)[:31])
         self.ws.freeze_panes = "A2"
         for i, width in enumerate(widths, 1):
@@ -94,6 +101,8 @@ class _Sheet:
         self.rows = 0
 
     def add(self, values: Sequence[Any]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
         row: list[Any] = []
         for v in values:
             if isinstance(v, datetime | date):
@@ -108,6 +117,8 @@ class _Sheet:
         self.rows += 1
 
     def close(self) -> None:
+        from openpyxl.utils import get_column_letter
+
         last = get_column_letter(max(self.columns, 1))
         self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
 
@@ -145,6 +156,8 @@ class WorkbookWriter:
         if on_total is not None:
             on_total(sum(counts.values()) + len(incidents) + len(ledger))
         tick = progress or (lambda n: None)
+        from openpyxl import Workbook
+
         book = Workbook(write_only=True)
         summary = ExportSummary(unit.code, period.key)
         # Rapid reports first, then the periodic ones in the calendar's order.
