@@ -48,6 +48,9 @@ from handlers.conversation.reply_codes import ReplyCodeGrammar
 from handlers.delivery.admins import AdminNotices
 from handlers.delivery.fallback import Fallback
 from handlers.delivery.reachability import Reachability
+from handlers.delivery.retention import SWEEP as RETENTION_SWEEP
+from handlers.delivery.retention import RetentionPolicy, Sweeper
+from handlers.delivery.retention import arm as arm_retention
 from handlers.delivery.status import QuotaPlan, snapshot
 from handlers.exports.desk import BUILD as EXPORT_BUILD
 from handlers.exports.desk import ExportDesk
@@ -133,6 +136,7 @@ class App:
         async with self.uows() as uow:
             await arm_calendar(uow, self.clock.now())
             await arm_digest(uow, self.policy.digest, self.tz, self.clock.now())
+            await arm_retention(uow, self.clock.now())
             await uow.commit()
 
     def quota_plans(self) -> list[QuotaPlan]:
@@ -286,6 +290,9 @@ def build_app(
         channels=adapters,
     )
     timers = DraftTimers(flow, translator, tz, settings.default_language, adapters)
+    rs = settings.retention
+    sweeper = Sweeper(RetentionPolicy(timedelta(days=rs.events_days),
+                                      timedelta(days=rs.outbox_days), rs.batch))
     fires = FirePoller(
         uows,
         clock,
@@ -293,7 +300,7 @@ def build_app(
          STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved,
          PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step,
          DIGEST_WEEK: digest.on_week, DIGEST_SEND: digest.on_send,
-         EXPORT_BUILD: exports.on_build},
+         EXPORT_BUILD: exports.on_build, RETENTION_SWEEP: sweeper.on_sweep},
         on_commit=delivery.wake,
     )
     pages = FormPages(flow, periodic, translator, tz, settings.default_language, adapters)

@@ -228,6 +228,17 @@ class DraftSettings(BaseModel):
         return timedelta(hours=self.nudge_after_hours)
 
 
+class RetentionSettings(BaseModel):
+    """How long the bot keeps its own bookkeeping (handlers/delivery/retention.py)."""
+
+    # Processed event ids: the messengers' redelivery window plus a margin.
+    events_days: float = Field(default=7, gt=0)
+    # Outbox rows once sent, dead, dropped or rerouted.
+    outbox_days: float = Field(default=90, gt=0)
+    # Rows removed per statement and per run.
+    batch: int = Field(default=5000, ge=1)
+
+
 class AttachmentSettings(BaseModel):
     # Files larger than this are refused with a message (Telegram bots cannot fetch >20 MB).
     max_mb: float = Field(default=20, gt=0)
@@ -262,6 +273,7 @@ class Settings(BaseSettings):
     drafts: DraftSettings = DraftSettings()
     enrolment: EnrolmentSettings = EnrolmentSettings()
     attachments: AttachmentSettings = AttachmentSettings()
+    retention: RetentionSettings = RetentionSettings()
     # How often the fire poller looks for due timers, in seconds.
     fire_poll_seconds: float = Field(default=5.0, gt=0)
     # SQLite: how long start-up, commands and writes wait for another process's write lock.

@@ -24,6 +24,7 @@ from storage.repositories.org import OrgUnits
 from storage.repositories.outbox import Outbox
 from storage.repositories.people import Identities, Memberships, People
 from storage.repositories.reports import Reports
+from storage.repositories.retention import Retention
 from storage.repositories.stats import Stats
 from storage.repositories.usage import Usage
 from storage.repositories.web import WebPasses
@@ -79,6 +80,7 @@ class UnitOfWork:
         self.stats = Stats(s)
         self.inbound = InboundUpdates(s)
         self.web = WebPasses(s)
+        self.retention = Retention(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

@@ -91,9 +91,10 @@ async def test_two_worker_processes_on_postgres_remind_each_unit_once(
 
         fired = await race(pg_db_url, local(2026, 10, 17, 8, 0), 3)
         print("fires run per process:", fired)
-        # The day's plan, October's "3 days before" step and the weekly digest fire armed at
-        # start-up (due Monday 05/10; no official here to send one to), each in one process.
-        assert sum(fired) == 3
+        # The day's plan, October's "3 days before" step, the weekly digest fire armed at
+        # start-up (due Monday 05/10; no official here to send one to) and the retention
+        # sweep armed at start-up, each in one process.
+        assert sum(fired) == 4
         rows = await reminder_rows(app)
         assert len(rows) == units
         assert len({identity for identity, _ in rows}) == units  # one per chair
