@@ -172,7 +172,7 @@ class Routes:
             return self.site.notice(request, "web.no_draft", status=404)
         draft = saved.draft
         errors = {**saved.errors, **refused}
-        saved = Saved(draft, errors, saved.stale, None, saved.said)
+        saved = Saved(draft, errors, saved.stale, None)
         if finish and not errors and not saved.stale and draft.session.step == CONFIRM:
             raise web.HTTPSeeOther(f"/web/drafts/{draft.conv_id}/card")
         return self.site.draft_page(request, draft, saved,

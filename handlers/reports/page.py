@@ -54,13 +54,12 @@ class Draft:
 @dataclass(frozen=True)
 class Saved:
     """What a page's post did: the draft now (None: it ended), refused answers, whether the
-    page was stale, the report stored, and what the step said."""
+    page was stale, and the report stored."""
 
     draft: Draft | None
     errors: Mapping[str, Msg]
     stale: bool
     report: Report | None
-    said: tuple[str, ...]
     # False: nothing was done (no draft, or the page was stale).
     done: bool = True
 
@@ -128,7 +127,7 @@ class FormPages:
                    files: list[tuple[str, AttachmentInput]], *, finish: bool) -> Saved:
         draft = await self.draft(turn, conv_id)
         if draft is None or draft.session.version != version:
-            return Saved(draft, {}, draft is not None, None, (), done=False)
+            return Saved(draft, {}, draft is not None, None, done=False)
         assert turn.conversation is not None
         filled = fill(self.engine, draft.session, raw, turn.local_now.date(), finish=False)
         errors = dict(filled.errors)
@@ -146,32 +145,31 @@ class FormPages:
         else:
             filled = Filled(self.engine.settle(session), errors)
         await self.flow.apply(turn, turn.conversation, filled.outcome)
-        return Saved(await self.draft(turn), errors, False, None, tuple(turn.shown))
+        return Saved(await self.draft(turn), errors, False, None)
 
     async def remove_file(self, turn: Turn, conv_id: int, version: int, key: str,
                           index: int) -> Saved:
         draft = await self.draft(turn, conv_id)
         if draft is None or draft.session.version != version:
-            return Saved(draft, {}, draft is not None, None, (), done=False)
+            return Saved(draft, {}, draft is not None, None, done=False)
         assert turn.conversation is not None
         await self.flow.apply(turn, turn.conversation,
                               detach(self.engine, draft.session, key, index))
-        return Saved(await self.draft(turn), {}, False, None, ())
+        return Saved(await self.draft(turn), {}, False, None)
 
     async def finish(self, turn: Turn, conv_id: int, version: int, command: str) -> Saved:
         """Send ("confirm") or cancel ("cancel") the draft from its card."""
         draft = await self.draft(turn, conv_id)
         if draft is None or draft.session.version != version:
-            return Saved(draft, {}, draft is not None, None, (), done=False)
+            return Saved(draft, {}, draft is not None, None, done=False)
         assert turn.conversation is not None
         outcome = self.engine.step(draft.session, CommandInput(
             "confirm" if command == "confirm" else "cancel"),
                                    today=turn.local_now.date())
         report = await self.flow.apply(turn, turn.conversation, outcome)
-        said = tuple(turn.shown)
         if report is not None:
             # The chat keeps a record: one message with the number, as if sent there.
             turn.echo = True
             await turn.say(Msg("web.sent_record", ref=report.ref))
             await turn.flush()
-        return Saved(await self.draft(turn), {}, False, report, said)
+        return Saved(await self.draft(turn), {}, False, report)
