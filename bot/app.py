@@ -31,6 +31,7 @@ from bot.i18n import Translator
 from bot.policy import Policy, load_policy
 from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
+from bot.web import directives as directive_pages
 from bot.web.media import MediaStore
 from bot.web.signing import Signer
 from bot.web.site import WebLimits, WebSite
@@ -52,6 +53,14 @@ from handlers.delivery.retention import SWEEP as RETENTION_SWEEP
 from handlers.delivery.retention import RetentionPolicy, Sweeper
 from handlers.delivery.retention import arm as arm_retention
 from handlers.delivery.status import QuotaPlan, snapshot
+from handlers.directives.answers import Answers
+from handlers.directives.desk import DirectiveDesk
+from handlers.directives.members import MemberPages
+from handlers.directives.messages import DirectiveTexts
+from handlers.directives.publishing import STEP as DIRECTIVE_STEP
+from handlers.directives.publishing import Publishing
+from handlers.directives.reminders import DirectiveReminders
+from handlers.directives.viewing import DirectiveViewing
 from handlers.exports.desk import BUILD as EXPORT_BUILD
 from handlers.exports.desk import ExportDesk
 from handlers.exports.workbook import WorkbookWriter
@@ -115,6 +124,7 @@ class App:
     # Set while the service runs (bot.service.serve).
     scheduler: BotScheduler | None = None
     web: WebSite | None = None
+    directives: directive_pages.DirectiveUseCases | None = None
 
     async def start_http(self) -> int:
         """The one HTTP server (webhooks, /healthz, the web pages), its signing key loaded."""
@@ -266,19 +276,35 @@ def build_app(
     flow.on_stored(periodic.obligations, ObligationMet, periodic.file)
     dispatcher.add_actions(periodic.actions, "chairs")
     dispatcher.add_commands(periodic.commands, answer_in_draft=frozenset({"nil"}))
-    words = FiguresText(catalog.forms, texts, policy.digest.open_incident_hours,
+    # Reports' forms (a directive's or a dissemination's form files no report).
+    report_forms = {k: f for k, f in catalog.forms.items() if f.becomes == "report"}
+    words = FiguresText(report_forms, texts, policy.digest.open_incident_hours,
                         policy.digest.enrolment_target)
     dispatcher.add_commands({"overdue": OverdueDesk(texts).show,
                              "stats": StatsDesk(policy.digest, words).show})
     digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language,
                           adapters)
-    workbook = WorkbookWriter(catalog.forms, texts, translator, tz, settings.default_language)
+    workbook = WorkbookWriter(report_forms, texts, translator, tz, settings.default_language)
     exports = ExportDesk(workbook, dispatcher.asking.ask_choice, translator,
                          settings.default_language, adapters)
     dispatcher.add_command("export", exports.command)
-    for kind, question in (*exports.questions.items(), *periodic.questions.items()):
+    directive_texts = DirectiveTexts(translator, codes, [c.key for c in catalog.languages])
+    publishing = Publishing(directive_texts, policy.directives, tz, settings.default_language,
+                            base_url, settings.attachments.max_bytes)
+    answers = Answers(flow, tz)
+    flow.submitters.add("dissemination", answers.submitted)
+    dispatcher.add_actions(answers.actions, "chairs")
+    directive_desk = DirectiveDesk(flow, publishing, directive_texts, policy.directives,
+                                   dispatcher.asking.ask_choice)
+    flow.submitters.add("directive", directive_desk.submitted)
+    dispatcher.add_command("directive", directive_desk.command)
+    for kind, question in (*exports.questions.items(), *periodic.questions.items(),
+                           *directive_desk.questions.items()):
         dispatcher.asking.add_question(kind, question)
     dispatcher.check_vocabulary()
+    flow.check_outcomes()
+    reminders = DirectiveReminders(publishing, directive_texts, translator,
+                                   settings.default_language)
     reachability = Reachability(translator, settings.default_language, adapters)
     budgets: dict[str, Budget] = {}
     delivery = DeliveryWorker(
@@ -300,7 +326,8 @@ def build_app(
          STEP: escalation.on_step, UNRESOLVED: escalation.on_unresolved,
          PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step,
          DIGEST_WEEK: digest.on_week, DIGEST_SEND: digest.on_send,
-         EXPORT_BUILD: exports.on_build, RETENTION_SWEEP: sweeper.on_sweep},
+         EXPORT_BUILD: exports.on_build, RETENTION_SWEEP: sweeper.on_sweep,
+         DIRECTIVE_STEP: reminders.on_step},
         on_commit=delivery.wake,
     )
     pages = FormPages(flow, periodic, translator, tz, settings.default_language, adapters)
@@ -313,6 +340,9 @@ def build_app(
         limits=WebLimits(hs.requests_per_address, hs.posts_per_person, hs.sign_ins_per_address),
         upload_mb=settings.attachments.max_mb)
     web_site.install(http.app)
+    directive_cases = directive_pages.DirectiveUseCases(
+        publishing, answers, DirectiveViewing(policy.directives), MemberPages())
+    directive_pages.add(http.app, web_site, directive_cases)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:
         telegram = _telegram(settings, inbound, translator, catalog, http, telegram_bot)
@@ -347,6 +377,7 @@ def build_app(
         digest=digest,
         workbook=workbook,
         web=web_site,
+        directives=directive_cases,
     )
     http.health = app.health
     return app

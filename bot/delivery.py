@@ -295,7 +295,7 @@ class DeliveryWorker:
 
     async def _send(self, item: _Item) -> SendResult:
         channel = self.channels[item.channel]
-        message = await self._with_file(OutboundMessage.from_payload(item.payload))
+        message = await self._with_file(item, OutboundMessage.from_payload(item.payload))
         message = await self._with_link(item, message)
         budget = self.budgets.get(item.channel)
         if budget is None:
@@ -340,8 +340,15 @@ class DeliveryWorker:
             await uow.commit()
         return replace(message, link=replace(link, url=url) if url else None)
 
-    async def _with_file(self, message: OutboundMessage) -> OutboundMessage:
-        """The message with its file's bytes loaded; without the file if it was dropped."""
+    async def _with_file(self, item: _Item, message: OutboundMessage) -> OutboundMessage:
+        """The message with its file's bytes loaded; without the file if it was dropped. A
+        messenger that sends no files gets the file's web address instead, where it has one;
+        one that does gets the file, not the address too."""
+        if message.file_link is not None:
+            if self.channels[item.channel].capabilities.files_out and message.file is not None:
+                message = replace(message, file_link=None)
+            else:
+                message = replace(message, file=None)
         if message.file is None:
             return message
         async with self.uows() as uow:

@@ -118,6 +118,11 @@ class DigestSpec(_Strict):
     _clock = field_validator("at", mode="before")(lambda v: _time_of_day(v))
 
 
+class DirectiveSpec(ReminderSpec):
+    members_form: str = "bao_cao_thang"
+    members_question: str = "so_doan_vien"
+
+
 class OrgSpec(_Strict):
     levels: list[str] = Field(default_factory=list)
 
@@ -128,6 +133,7 @@ class PolicySpec(_Strict):
     working_hours: WorkingHoursSpec
     calendar: CalendarSpec
     digest: DigestSpec = DigestSpec()
+    directives: DirectiveSpec = DirectiveSpec()
     org: OrgSpec = OrgSpec()
 
 
@@ -143,6 +149,20 @@ class DigestRule:
 
 
 @dataclass(frozen=True)
+class DirectiveRule:
+    """Reminders to units that have not answered a directive (the reporting calendar's
+    mechanism: days before the due date, on it, then every few days), and where the number
+    of members a unit has is read (its latest monthly report's answer)."""
+
+    remind_before: tuple[int, ...] = (3, 1)
+    remind_at: time = time(8, 0)
+    overdue_every: int = 2
+    overdue_times: int = 3
+    members_form: str = "bao_cao_thang"
+    members_question: str = "so_doan_vien"
+
+
+@dataclass(frozen=True)
 class Policy:
     rules: HotSpotRules
     ladders: dict[str, Ladder]
@@ -153,6 +173,7 @@ class Policy:
     digest: DigestRule
     # Level labels the org import knows, as typed in the policy.
     org_levels: tuple[str, ...] = ()
+    directives: DirectiveRule = DirectiveRule()
 
     def years_without_holidays(self, today: date, days: int = 365) -> list[int]:
         """Calendar years touched by the next ``days`` days with no holiday in the policy:
@@ -217,7 +238,24 @@ def _build(spec: PolicySpec, forms: dict[str, Form], tz: ZoneInfo, source: str) 
     digest = DigestRule(WEEKDAYS.index(d.weekday), d.at, d.chart_weeks, d.open_incident_hours,
                         d.enrolment_target)
     return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar,
-                  periods, overrides, digest, tuple(spec.org.levels))
+                  periods, overrides, digest, tuple(spec.org.levels),
+                  _directives(spec.directives, forms, source))
+
+
+def _directives(spec: DirectiveSpec, forms: dict[str, Form], source: str) -> DirectiveRule:
+    where = f"{source}: directives"
+    form = forms.get(spec.members_form)
+    if form is None:
+        raise PolicyError(f"{where}.members_form: no form '{spec.members_form}'")
+    question = next((q for q in form.questions if q.key == spec.members_question), None)
+    if question is None or question.type != "integer":
+        raise PolicyError(f"{where}.members_question: '{spec.members_question}' is not a "
+                          f"whole-number question of {spec.members_form}")
+    values = spec.model_dump(exclude_none=True)
+    if "remind_before" in values:
+        values["remind_before"] = tuple(values["remind_before"])
+    values.pop("overdue_list_after", None)
+    return DirectiveRule(**values)
 
 
 def _periods(spec: CalendarSpec, forms: dict[str, Form], source: str

@@ -11,6 +11,7 @@ from storage.database import LOCK_WAIT_SECONDS, while_locked
 from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
+from storage.repositories.directives import Directives
 from storage.repositories.events import ProcessedEvents
 from storage.repositories.exports import Exports
 from storage.repositories.files import Files
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.inbound = InboundUpdates(s)
         self.web = WebPasses(s)
         self.retention = Retention(s)
+        self.directives = Directives(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

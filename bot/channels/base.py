@@ -107,9 +107,11 @@ class OutboundMessage:
     # ("TN 12"); text channels show ``code_hint`` instead, which spells the codes out.
     codes: tuple[Option, ...] = ()
     code_hint: str | None = None
-    # Channels that cannot send files (Zalo) send the text alone.
+    # Channels that cannot send files (Zalo) send the text alone, with ``file_link`` where
+    # there is one (an address that opens the same file on the web pages).
     file: OutboundFile | None = None
     link: WebLink | None = None
+    file_link: WebLink | None = None
     # Photos at public, signed addresses (a report's photos in an alert), for messengers
     # that send a photo by its URL (Zalo's sendPhoto); others read the text's count.
     photos: tuple[str, ...] = ()
@@ -119,6 +121,8 @@ class OutboundMessage:
             else {}
         if self.link is not None:
             extra["link"] = self.link.to_payload()
+        if self.file_link is not None:
+            extra["file_link"] = self.file_link.to_payload()
         if self.photos:
             extra["photos"] = list(self.photos)
         return {**extra,
@@ -151,6 +155,8 @@ class OutboundMessage:
             code_hint=data.get("code_hint"),
             file=OutboundFile.from_payload(data["file"]) if data.get("file") else None,
             link=WebLink.from_payload(data["link"]) if data.get("link") else None,
+            file_link=WebLink.from_payload(data["file_link"]) if data.get("file_link")
+            else None,
             photos=tuple(data.get("photos") or ()),
         )
 
@@ -159,7 +165,7 @@ class OutboundMessage:
         """Nothing to press or answer: it can be merged into the message that follows."""
         return (not self.choices and not self.actions and not self.number_hint
                 and not self.codes and self.file is None and self.link is None
-                and not self.photos)
+                and self.file_link is None and not self.photos)
 
 
 @dataclass(frozen=True)
@@ -349,8 +355,9 @@ def render_text(message: OutboundMessage) -> str:
     for hint in (message.number_hint, message.footer, message.code_hint):
         if hint:
             lines.append(hint)
-    if message.link is not None and message.link.url:
-        lines.append(f"{message.link.label}: {message.link.url}")
+    for link in (message.file_link, message.link):
+        if link is not None and link.url:
+            lines.append(f"{link.label}: {link.url}")
     return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -188,4 +188,14 @@ def parse_date(text: str, question: Question, today: date | None) -> Parsed:
         return None, Msg("error.date")
     if not 1900 <= value.year <= 2200:
         return None, Msg("error.date")
+    # A date question's min and max count days from today (a deadline: min 1; a day
+    # something happened: max 0).
+    if today is not None and question.min is not None \
+            and value < today + timedelta(days=question.min):
+        first = today + timedelta(days=question.min)
+        return None, Msg("error.date_min", day=f"{first:%d/%m/%Y}")
+    if today is not None and question.max is not None \
+            and value > today + timedelta(days=question.max):
+        last = today + timedelta(days=question.max)
+        return None, Msg("error.date_max", day=f"{last:%d/%m/%Y}")
     return value.isoformat(), None

@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import calendar as _months
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any, Literal, Protocol
 
 from bot.engine.working_time import WorkingCalendar
 
 Every = Literal["month", "quarter", "year"]
+
+
+class Reminding(Protocol):
+    """When reminders go around a due date (a period rule, the directives' rule)."""
+
+    @property
+    def remind_before(self) -> tuple[int, ...]: ...
+
+    @property
+    def remind_at(self) -> time: ...
+
+    @property
+    def overdue_every(self) -> int: ...
+
+    @property
+    def overdue_times(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -101,8 +117,12 @@ def due_date(rule: PeriodRule, period: Period, working: WorkingCalendar) -> date
 
 def steps(rule: PeriodRule, period: Period, working: WorkingCalendar) -> list[Step]:
     """Every reminder step of the period, in time order."""
-    due = due_date(rule, period, working)
-    tz = working.tz
+    return reminder_steps(due_date(rule, period, working), rule, working.tz)
+
+
+def reminder_steps(due: date, rule: Reminding, tz: tzinfo) -> list[Step]:
+    """Reminders around a due date: N days before it, on it, then every few days after it
+    (a period's report, a directive's answer: the same mechanism)."""
     out = [Step(f"before_{n}", datetime.combine(due - timedelta(days=n), rule.remind_at, tz))
            for n in sorted(set(rule.remind_before), reverse=True) if n > 0]
     out.append(Step("due", datetime.combine(due, rule.remind_at, tz)))

@@ -6,6 +6,7 @@ collects the exact path of every problem (``bao_cao_nhanh.yaml: questions[3].max
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +82,9 @@ class Form:
     questions: tuple[Question, ...]
     # Which answers fill the report's indexed columns (category, severity).
     index: Mapping[str, str] = field(default_factory=dict)
+    # What a finished draft becomes: a report (stored and numbered), or what a host use case
+    # registered for this word (a directive, a unit's dissemination); checked at start-up.
+    becomes: str = "report"
 
     def question(self, key: str) -> Question:
         for q in self.questions:
@@ -120,7 +124,10 @@ def parse_form(raw: Any, source: str, yes_no: tuple[Choice, ...],
     for column, key in index.items():
         if column not in ("category", "severity") or key not in keys:
             raise FormError(source, f"index.{column}", f"unknown column or question '{key}'")
-    return Form(form_id, version, title, tuple(questions), dict(index))
+    becomes = raw.get("becomes", "report")
+    if not isinstance(becomes, str) or not re.fullmatch(r"[a-z_]{1,32}", becomes):
+        raise FormError(source, "becomes", "must be a lower-case word")
+    return Form(form_id, version, title, tuple(questions), dict(index), becomes)
 
 
 def _in_order(q: Question, earlier: list[Question], source: str, path: str) -> Question:

@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.engine.session import CONFIRM
 from bot.web.site import COOKIE, PRE_COOKIE, SIGNED, WebSite
 from handlers.conversation.own_commands import RAPID_FORM
+from handlers.conversation.turn import OFFICIAL_ROLES
 from handlers.reports.page import Draft, NotYours, Saved, Visitor
 
 PAGES = "/web"
@@ -68,10 +69,14 @@ class Routes:
             chairs = [u for m, u in await turn.memberships() if m.role == "chair"]
             offered = await self.site.pages.periodic.offered(turn)
             person = turn.person
+            roles = await turn.memberships()
+            official = any(m.role in OFFICIAL_ROLES for m, _ in roles)
+            directives = [(r, d) for r, d, _ in await uow.directives.of_units(
+                [u.id for u in chairs])]
         rapid = self.site.pages.engine.forms[RAPID_FORM].title_text(self.site.lang(request))
         return self.site.render(request, "home.html", draft=draft, chairs=chairs,
                                 offered=offered, person=person, rapid_form=RAPID_FORM,
-                                rapid=rapid)
+                                rapid=rapid, official=official, directives=directives)
 
     async def login_page(self, request: web.Request) -> web.StreamResponse:
         """A button, not a sign-in: messengers fetch a link to preview it, and that fetch

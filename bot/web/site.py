@@ -11,6 +11,7 @@ turns ``NotYours`` into the same 404 as a missing page, so ids cannot be probed.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
@@ -31,6 +32,7 @@ from bot.web.media import MediaStore
 from bot.web.signing import Signer
 from bot.web.throttle import Throttle
 from bot.web.views import DraftViews
+from handlers.directives.messages import MEMBER_PAGE as MEMBER_PAGES
 from handlers.people.web_access import SignedIn, WebAccess
 from handlers.reports.page import Draft, FormPages, NotYours, Saved, Visitor
 from handlers.reports.viewing import ReportViews
@@ -39,6 +41,8 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 COOKIE, PRE_COOKIE = "th_session", "th_pre"
+# A member's browser on the members' pages (one confirmation per browser and directive).
+DEVICE_COOKIE = "th_device"
 # What the guard learnt of a request: its session (None: signed out) and its language.
 SIGNED: web.RequestKey[SignedIn | None] = web.RequestKey("signed")
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
@@ -58,6 +62,8 @@ class WebLimits:
     per_address: int = 600  # requests a minute from one address
     per_person: int = 90  # posts a minute by one person
     sign_ins: int = 60  # sign-in presses a minute from one address
+    # Members' "Tôi đã đọc" a minute from one address (a factory's members may share one).
+    member_posts: int = 30
 
 
 class WebSite:
@@ -85,6 +91,7 @@ class WebSite:
         self.by_address = Throttle(limits.per_address)
         self.by_person = Throttle(limits.per_person)
         self.sign_ins = Throttle(limits.sign_ins)
+        self.member_posts = Throttle(limits.member_posts)
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("bot.web", "templates"),
             autoescape=True, undefined=jinja2.StrictUndefined)
@@ -129,6 +136,8 @@ class WebSite:
         """Every POST: counted, and carrying the session's CSRF token (a form field, or the
         page script's header); the sign-in form checks its own double-submit cookie."""
         signed = request[SIGNED]
+        if request.path.startswith(MEMBER_PAGES):
+            return await self._refuse_member_post(request)
         if request.path.startswith("/web/login/"):
             if not self.sign_ins.allow(request.remote or "-"):
                 return self.notice(request, "web.slow_down", status=429)
@@ -147,6 +156,33 @@ class WebSite:
         if not hmac.compare_digest(given.encode(), signed.csrf.encode()):
             return self.notice(request, "web.csrf", status=403)
         return None
+
+    async def _refuse_member_post(self, request: web.Request) -> web.StreamResponse | None:
+        """A member's POST (no session): counted per address, from a browser that has the
+        members' cookie, carrying the token derived from it (a double-submit the key signs,
+        so another site's form cannot confirm in a member's name)."""
+        if not self.member_posts.allow(request.remote or "-"):
+            return self.notice(request, "web.slow_down", status=429)
+        device = request.cookies.get(DEVICE_COOKIE, "")
+        form = await request.post()
+        given = str(form.get("csrf", ""))
+        if not device or not hmac.compare_digest(given.encode(),
+                                                 self.member_csrf(device).encode()):
+            return self.notice(request, "web.csrf", status=403)
+        return None
+
+    def new_device(self) -> str:
+        return secrets.token_urlsafe(18)
+
+    def member_csrf(self, device: str) -> str:
+        assert self.signer.key is not None  # loaded before the server listens
+        return hmac.new(self.signer.key, f"member:{device}".encode(),
+                        hashlib.sha256).hexdigest()[:32]
+
+    def set_device(self, response: web.StreamResponse, device: str) -> None:
+        response.set_cookie(DEVICE_COOKIE, device, path=MEMBER_PAGES.rstrip("/"),
+                            httponly=True, samesite="Lax", secure=self.secure,
+                            max_age=2 * 365 * 86400)
 
     async def _signed(self, request: web.Request) -> SignedIn | None:
         secret = request.cookies.get(COOKIE)

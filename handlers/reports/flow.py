@@ -9,7 +9,7 @@ functions of the report, listed in the order their messages should read.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,9 @@ Applier = Callable[[Turn, Step, Any], Awaitable[None]]
 Consequence = Callable[[Turn, Any], Awaitable[None]]
 # What a stored report brings about, as effects (pure: the report in, effects out).
 Producer = Callable[[Report], list[Any]]
+# What a finished draft of a form that is not a report becomes (a directive...): given the
+# draft's unit, the answers and the draft's context.
+Submitter = Callable[[Turn, int, fx.Submitted, Mapping[str, Any]], Awaitable[None]]
 
 
 class ReportFlow:
@@ -63,6 +66,8 @@ class ReportFlow:
         self.appliers.add(fx.Ended, self._ended)
         self.consequences: Registry[type[Any], Consequence] = Registry("report effect")
         self.producers: list[Producer] = []
+        # By a form's ``becomes``: its use case (a form that becomes a report has none).
+        self.submitters: Registry[str, Submitter] = Registry("form outcome")
         # With web pages served, a draft started in chat offers its page ("fill on the
         # phone"): the link is made when the message leaves (bot.delivery).
         self.phone_link = False
@@ -71,6 +76,13 @@ class ReportFlow:
         """A domain's effect of a stored report: how it is found, and how it applies."""
         self.producers.append(produce)
         self.consequences.add(kind, apply)
+
+    def check_outcomes(self) -> None:
+        """Every form becomes a report or something a use case registered (start-up)."""
+        missing = sorted({f"{form.id}: {form.becomes}" for form in self.engine.forms.values()
+                          if form.becomes != "report" and form.becomes not in self.submitters})
+        if missing:
+            raise ValueError(f"forms that become nothing known: {', '.join(missing)}")
 
     async def start(
         self, turn: Turn, form_id: str, unit: OrgUnit, conv: Conversation | None = None,
@@ -133,6 +145,10 @@ class ReportFlow:
             return None
         assert unit_id is not None
         s = step.submitted
+        becomes = self.engine.forms[s.form_id].becomes
+        if becomes != "report":
+            await self.submitters[becomes](turn, unit_id, s, draft.context)
+            return None
         return await self.store(turn, unit_id, s.form_id, s.form_version, s.answers,
                                 period=draft.period)
 

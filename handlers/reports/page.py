@@ -107,7 +107,8 @@ class FormPages:
         if current is not None:
             return current
         units = {u.id: u for m, u in await turn.memberships() if m.role == "chair"}
-        if unit_id not in units or form_id not in self.engine.forms:
+        form = self.engine.forms.get(form_id)
+        if unit_id not in units or form is None or form.becomes != "report":
             raise NotYours(unit_id)
         await self.flow.start(turn, form_id, units[unit_id], turn.conversation)
         return await self.draft(turn)

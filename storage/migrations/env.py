@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import storage.directive_models  # noqa: F401  (its tables join Base.metadata)
 from storage.models import Base
 
 target_metadata = Base.metadata

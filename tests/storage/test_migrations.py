@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+import storage.directive_models  # noqa: F401  (its tables join Base.metadata)
 from storage.database import create_engine
 from storage.models import Base
 
