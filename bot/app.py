@@ -279,19 +279,20 @@ def build_app(
     # Reports' forms (a directive's or a dissemination's form files no report).
     report_forms = {k: f for k, f in catalog.forms.items() if f.becomes == "report"}
     words = FiguresText(report_forms, texts, policy.digest.open_incident_hours,
-                        policy.digest.enrolment_target)
+                        policy.digest.enrolment_target, policy.directives)
     dispatcher.add_commands({"overdue": OverdueDesk(texts).show,
                              "stats": StatsDesk(policy.digest, words).show})
     digest = WeeklyDigest(policy.digest, words, translator, tz, settings.default_language,
                           adapters)
-    workbook = WorkbookWriter(report_forms, texts, translator, tz, settings.default_language)
+    answers = Answers(flow, tz)
+    workbook = WorkbookWriter(report_forms, texts, translator, tz, settings.default_language,
+                              answers.methods)
     exports = ExportDesk(workbook, dispatcher.asking.ask_choice, translator,
                          settings.default_language, adapters)
     dispatcher.add_command("export", exports.command)
     directive_texts = DirectiveTexts(translator, codes, [c.key for c in catalog.languages])
     publishing = Publishing(directive_texts, policy.directives, tz, settings.default_language,
                             base_url, settings.attachments.max_bytes)
-    answers = Answers(flow, tz)
     flow.submitters.add("dissemination", answers.submitted)
     dispatcher.add_actions(answers.actions, "chairs")
     directive_desk = DirectiveDesk(flow, publishing, directive_texts, policy.directives,

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.engine.messages import Msg
 from bot.web.site import DEVICE_COOKIE, WebSite
-from handlers.directives.answers import METHODS, Answers, Dissemination
+from handlers.directives.answers import Answers, Dissemination
 from handlers.directives.members import MemberPages
 from handlers.directives.messages import MEMBER_PAGE
 from handlers.directives.publishing import (
@@ -169,7 +169,7 @@ class DirectiveRoutes:
         async with self.site.uows() as uow:
             view = await self.cases.viewing.view(uow, actor.person_id,
                                                  int(request.match_info["id"]), self._today())
-        return self.site.render(request, "directive.html", view=view, methods=METHODS,
+        return self.site.render(request, "directive.html", view=view,
                                 done=request.query.get("done", ""))
 
     async def file(self, request: web.Request) -> web.StreamResponse:
@@ -253,7 +253,8 @@ class DirectiveRoutes:
                 uow, actor.person_id, int(request.match_info["id"]))
         return self.site.render(
             request, "directive_unit.html", status=status, row=row, directive=directive,
-            unit=unit, methods=METHODS, error=error, member_url=self._member_url(row.token),
+            unit=unit, methods=self.cases.answers.method_names(self.site.lang(request)),
+            error=error, member_url=self._member_url(row.token),
             today=self._today().isoformat(), done=request.query.get("done", ""))
 
     async def unit_qr(self, request: web.Request) -> web.StreamResponse:

@@ -29,7 +29,9 @@ from storage.models import OrgUnit
 from storage.uow import UnitOfWork
 
 FORM = "quan_triet"
-METHODS = ("hoi_nghi", "nhom_zalo", "bang_tin", "khac")
+# The form's question whose choices are the ways a unit disseminates (one list for the chat
+# and the page: quan_triet.yaml).
+METHOD_QUESTION = "hinh_thuc"
 MAX_REACHED = 200_000
 
 
@@ -44,6 +46,11 @@ class Answers:
     def __init__(self, flow: ReportFlow, tz: ZoneInfo) -> None:
         self.flow = flow
         self.tz = tz
+        self.methods = flow.engine.forms[FORM].question(METHOD_QUESTION).choices
+
+    def method_names(self, lang: str) -> list[tuple[str, str]]:
+        """(key, label) of each way of disseminating, in the reader's language."""
+        return [(c.key, c.text(lang)) for c in self.methods]
 
     @property
     def actions(self) -> dict[str, Callable[[Turn, ReplyCode], Awaitable[None]]]:
@@ -79,7 +86,7 @@ class Answers:
             return Msg("directive.bad_reached", max=number(MAX_REACHED))
         if given.on > today:
             return Msg("directive.bad_reached_on")
-        if given.method not in METHODS:
+        if given.method not in {c.key for c in self.methods}:
             return Msg("directive.bad_method")
         return None
 

@@ -24,12 +24,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.engine.form import Form, Question
+from bot.engine.form import Choice, Form, Question
 from bot.engine.messages import Msg
 from bot.i18n import Translator
 from handlers.calendar.periods import PeriodTexts
 from handlers.exports.period import ExportPeriod
 from handlers.people.privacy import Reader, may_read, may_read_of
+from storage.directive_models import Directive, DirectiveRecipient
 from storage.models import OrgUnit
 from storage.repositories.exports import ReportRow, ReportScope
 from storage.uow import UnitOfWork
@@ -125,7 +126,9 @@ class _Sheet:
 
 class WorkbookWriter:
     def __init__(self, forms: dict[str, Form], texts: PeriodTexts, translator: Translator,
-                 tz: ZoneInfo, lang: str = "vi") -> None:
+                 tz: ZoneInfo, lang: str = "vi", methods: Sequence[Choice] = ()) -> None:
+        # How units disseminate a directive, by key (the dissemination form's choices).
+        self.methods = {c.key: c.text(lang) for c in methods}
         self.forms = forms
         self.texts = texts
         self.tr = translator
@@ -179,6 +182,8 @@ class WorkbookWriter:
         tick(len(incidents))
         summary.sheets["ledger"] = self._ledger(book, ledger)
         tick(len(ledger))
+        summary.sheets["directives"] = self._directives(
+            book, await uow.directives.for_export(unit.path, start, end))
         book.save(out)
         return summary
 
@@ -239,6 +244,26 @@ class WorkbookWriter:
                 self._local(fixed),
                 round((fixed - incident.opened_at).total_seconds() / 3600, 1) if fixed else None,
                 note,
+            ])
+        sheet.close()
+        return sheet.rows
+
+    def _directives(self, book: Workbook,
+                    rows: Sequence[tuple[Directive, DirectiveRecipient, OrgUnit, int]]) -> int:
+        """The period's directives, one row per unit: what it answered and when."""
+        cols = ["directive", "title", "answer_by", "unit_code", "unit", "answer", "received_at",
+                "disseminated_at", "reached", "reached_on", "method", "member_reads"]
+        sheet = _Sheet(book, self.t("export.sheet.directives"),
+                       [self.t(f"export.col.{c}") for c in cols],
+                       [10, 40, 12, 14, 36, 16, 17, 17, 12, 12, 16, 12])
+        for directive, row, where, reads in rows:
+            sheet.add([
+                directive.id, directive.title, directive.due_on, where.code, where.name,
+                self.tr.text(self.lang, f"directive.state_{row.state}"),
+                self._local(row.received_at), self._local(row.disseminated_at), row.reached,
+                row.reached_on,
+                self.methods.get(row.method, row.method) if row.method else None,
+                reads,
             ])
         sheet.close()
         return sheet.rows

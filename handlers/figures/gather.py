@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.engine.form import Form
+from bot.policy import DirectiveRule
 from handlers.calendar.overdue import Compliance, compliance
+from handlers.directives.figures import DirectiveFigures, recent
 from storage.models import OrgUnit
 from storage.repositories.stats import IncidentCounts
 from storage.uow import UnitOfWork
@@ -33,6 +35,8 @@ class Figures:
     compliance: tuple[Compliance, ...]
     enrolled: int
     grassroots: int
+    # Directives that reached the subtree lately, with their figures there.
+    directives: tuple[DirectiveFigures, ...] = ()
 
     def count(self, key: str, back: int = 0) -> int:
         """Reports of one category in the reported window (``back`` windows earlier)."""
@@ -58,7 +62,8 @@ class Figures:
 
 
 async def gather(uow: UnitOfWork, unit: OrgUnit, bounds: tuple[datetime, ...], now: datetime,
-                 today: date, stale_hours: float) -> Figures:
+                 today: date, stale_hours: float,
+                 directive_rule: DirectiveRule | None = None) -> Figures:
     paths = [unit.path]
     reports = await uow.stats.reports_by_week(paths, bounds)
     start, end = bounds[-2], bounds[-1]
@@ -73,6 +78,8 @@ async def gather(uow: UnitOfWork, unit: OrgUnit, bounds: tuple[datetime, ...], n
         resolve_median=statistics.median(fixes) if fixes else None,
         overdue=await uow.obligations.overdue_count(paths), compliance=ledger,
         enrolled=enrolled, grassroots=total,
+        directives=tuple(await recent(uow, paths, today, directive_rule))
+        if directive_rule is not None else (),
     )
 
 

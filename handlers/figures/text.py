@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 from bot.engine.form import Form
 from bot.engine.messages import Msg
+from bot.policy import DirectiveRule
 from handlers.calendar.periods import PeriodTexts
+from handlers.directives.figures import lines as directive_lines
 from handlers.figures.chart import ChartText
 from handlers.figures.gather import Figures, category_names
 
@@ -34,7 +36,9 @@ def duration(t: Translate, seconds: float | None) -> str:
 
 class FiguresText:
     def __init__(self, forms: dict[str, Form], texts: PeriodTexts, stale_hours: float,
-                 enrolment_target: float) -> None:
+                 enrolment_target: float, directive_rule: DirectiveRule | None = None) -> None:
+        # Directives' figures join the subtree's (their members come as this rule says).
+        self.directive_rule = directive_rule
         self.forms = forms
         self.texts = texts
         self.stale_hours = stale_hours
@@ -50,7 +54,7 @@ class FiguresText:
             if f.overdue:
                 lines.append(t(Msg("figures.overdue", count=f.overdue)))
             lines += self._enrolment(t, f)
-            return lines
+            return lines + self._directives(t, f)
         names = category_names(self.forms, lang)
         lines = [t(Msg("figures.reports", count=f.total(), before=f.total(1),
                        previous=t(Msg(previous))))]
@@ -72,7 +76,11 @@ class FiguresText:
                                    rate=percent(c.on_time_rate or 0.0),
                                    count=c.on_time + c.nil, units=c.units)))
         lines += self._enrolment(t, f)
-        return lines
+        return lines + self._directives(t, f)
+
+    @staticmethod
+    def _directives(t: Translate, f: Figures) -> list[str]:
+        return [line for d in f.directives for line in directive_lines(t, d)]
 
     def _stale(self, t: Translate, f: Figures) -> str:
         return t(Msg("figures.stale", hours=f"{self.stale_hours:g}", count=f.incidents.stale,

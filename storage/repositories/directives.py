@@ -339,6 +339,23 @@ class Directives:
                         periods[0] if periods else None, periods[-1] if periods else None),
                 per_unit)
 
+    async def for_export(self, path: str, start: datetime, end: datetime
+                         ) -> list[tuple[Directive, DirectiveRecipient, OrgUnit, int]]:
+        """Ledger rows of the subtree's units for directives published in [start, end), with
+        the members' confirmations of each unit; by directive, then tree order."""
+        reads = (select(func.count()).select_from(DirectiveRead)
+                 .where(DirectiveRead.directive_id == DirectiveRecipient.directive_id,
+                        DirectiveRead.unit_id == DirectiveRecipient.unit_id)
+                 .correlate(DirectiveRecipient).scalar_subquery())
+        rows = await self.s.execute(
+            select(Directive, DirectiveRecipient, OrgUnit, reads)
+            .join(DirectiveRecipient, DirectiveRecipient.directive_id == Directive.id)
+            .join(OrgUnit, OrgUnit.id == DirectiveRecipient.unit_id)
+            .where(Directive.published_at >= start, Directive.published_at < end,
+                   OrgUnit.path.like(f"{path}%"))
+            .order_by(Directive.id, OrgUnit.path))
+        return [(d, r, u, int(n or 0)) for d, r, u, n in rows.all()]
+
     # -- members' confirmations ------------------------------------------------------------
     async def read(self, directive_id: int, unit_id: int, device: str, now: datetime) -> bool:
         """A member's "Tôi đã đọc"; False when this browser already confirmed."""

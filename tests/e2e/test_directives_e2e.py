@@ -57,7 +57,7 @@ async def tg_last(peer: Peer, has: str) -> dict[str, Any]:
 async def publish_on_the_web(base: str, link: str) -> None:
     official = Browser()
     try:
-        _, home, _ = await official.sign_in(link)
+        await official.sign_in(link)
         status, form = await official.get(f"{base}/web/directives/new")
         assert status == 200 and 'name="units"' in form
         unit = re.search(r'name="unit" value="(\d+)"', form)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -14,11 +14,14 @@ from sqlalchemy import select
 from bot.app import App
 from bot.clock import ManualClock
 from handlers.directives.publishing import Actor, Refused, Written
+from handlers.figures.digest import week_bounds
+from handlers.figures.gather import gather
 from handlers.reports.page import NotYours
 from storage.directive_models import DirectiveRecipient
 from storage.models import AuditLog, Fire
 from tests.conftest import RecordingChannel, make_app
 from tests.handlers.test_calendar import Timeline, local
+from tests.handlers.test_export import workbook_sent
 from tests.helpers import invite, say, seed
 
 START = local(2026, 12, 1, 9, 0)  # a Tuesday
@@ -203,3 +206,41 @@ async def test_the_chat_form_refuses_a_due_date_that_is_not_ahead(
         district: App, channel: RecordingChannel) -> None:
     await say(district, "canbo", *WRITE[:3], "01/12/2026")
     assert channel.texts("canbo")[-1].startswith("Ngày phải từ 02/12/2026 trở đi.")
+
+
+async def test_the_figures_reach_thongke_the_digest_and_the_export(
+        district: App, channel: RecordingChannel) -> None:
+    await publish_in_chat(district)
+    await say(district, "demo", "DN 1", "QT 1", "1.500", "01/12/2026", "2", "gửi")
+    await say(district, "cs2", "DN 2")
+    channel.clear()
+    await say(district, "canbo", "/thongke")
+    stats = channel.texts("canbo")[-1]
+    assert "📄 Chỉ đạo số 1 «Triển khai Nghị quyết Đại hội Công đoàn tỉnh» (hạn 10/12/2026):" \
+        in stats
+    assert "• Đã nhận: 2/3 đơn vị (67%)" in stats
+    assert "• Đoàn viên được quán triệt: 1.500/?" in stats
+    digest = district.digest
+    assert digest is not None
+    async with district.uows() as uow:
+        huyen = await uow.units.by_code("DEMO_HUYEN")
+        assert huyen is not None
+        now = district.clock.now()
+        figures = await gather(uow, huyen, week_bounds(date(2026, 12, 7), digest.tz, 8), now,
+                               date(2026, 12, 1), 48, district.policy.directives)
+    text = digest.text("vi", figures)
+    assert text.count("📄 Chỉ đạo số 1") == 1 and "• Đã quán triệt: 1/3 đơn vị (33%)" in text
+    await say(district, "canbo", "/xuat 2026-12")
+    await district.fires.run_once()
+    await district.delivery.drain()
+    _, book = workbook_sent(channel, "canbo")
+    sheet = list(book["Chỉ đạo"].iter_rows(values_only=True))
+    assert sheet[0][:6] == ("Số chỉ đạo", "Tiêu đề", "Hạn trả lời", "Mã đơn vị", "Đơn vị",
+                            "Trả lời")
+    assert [r[3:6] for r in sheet[1:]] == [
+        ("DEMO_CS1", "CĐCS Công ty TNHH May Bắc Hà", "đã quán triệt"),
+        ("DEMO_CS2", "CĐCS Trường THCS Bảo Nhai", "đã nhận"),
+        ("DEMO_CS3", "CĐCS Hợp tác xã Chè Cốc Ly", "chưa trả lời")]
+    first = sheet[1]
+    assert first[0] == 1 and first[2] == datetime(2026, 12, 10)  # a date cell
+    assert isinstance(first[6], datetime) and first[8] == 1500 and first[10] == "Nhóm Zalo"

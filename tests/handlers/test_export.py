@@ -19,7 +19,7 @@ from tests.handlers.week import at, local, seeded_month
 from tests.helpers import say
 
 SHEETS = ["Báo cáo nhanh", "Báo cáo tháng", "Báo cáo quý", "Báo cáo năm", "Điểm nóng",
-          "Tình hình nộp báo cáo"]
+          "Tình hình nộp báo cáo", "Chỉ đạo"]
 RAPID_HEADERS = (
     "Số báo cáo", "Mã đơn vị", "Đơn vị", "Người gửi", "Thời gian gửi", "Lĩnh vực phát sinh",
     "Bao nhiêu người ngừng việc", "Số người bị thương", "Có người tử vong không", "Mức độ",
@@ -122,7 +122,7 @@ async def test_a_district_export_holds_its_quarter_in_six_sheets(
     assert audit.subject == "unit:DEMO_HUYEN"
     assert audit.details == {"period": "2026-Q4", "via": "console", "rows": {
         "bao_cao_nhanh": 5, "bao_cao_thang": 2, "bao_cao_quy": 0, "bao_cao_nam": 0,
-        "incidents": 3, "ledger": 9}, "free_text": "by_level"}
+        "incidents": 3, "ledger": 9, "directives": 0}, "free_text": "by_level"}
 
 
 async def test_the_province_export_withholds_free_text_and_others_are_refused(

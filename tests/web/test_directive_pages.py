@@ -83,12 +83,12 @@ async def test_members_read_and_confirm_once_per_browser_and_the_district_sees_i
                                                                          "#thanks"))
     assert await reads(web_app) == [(unit.id, 2)]
     # The district's page and its chat figures say 2, as members' own confirmations.
-    _, home, _ = await browser.sign_in(await ask_link(web_app, channel, "canbo"))
+    await browser.sign_in(await ask_link(web_app, channel, "canbo"))
     base = link.split("/web/")[0]
     status, page = await browser.get(f"{base}/web/directives/1")
     assert status == 200
     assert "Đoàn viên tự xác nhận đã đọc: 2 (số tự xác nhận, không phải bằng chứng)" in page
-    assert 'id="unit-%d" data-state="pending"' % unit.id in page
+    assert f'id="unit-{unit.id}" data-state="pending"' in page
     channel.clear()
     await say(web_app, "canbo", "/chidao 1")
     assert "• Đoàn viên tự xác nhận đã đọc: 2" in channel.texts("canbo")[-1]
