@@ -1,0 +1,127 @@
+"""A province-wide directive to 1,000 CĐCS (issue 20, Show e): publishing it (ledger rows,
+one message per chair, the reminder steps) and one reminder step, as the bot runs them
+(Publishing.publish and DirectiveReminders.on_step, one transaction each), on a fresh,
+migrated database. The statement count shows the work is set-based: it does not grow with
+the number of units. Sending the queued messages is the delivery worker's, paced by the
+messengers' token buckets (bench/delivery.py measures that pace).
+
+    PYTHONPATH=. python -m bench.directives
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from bench.org import grassroots
+from bot.app import build_app
+from bot.clock import ManualClock
+from bot.config import Settings
+from handlers.directives.publishing import Actor, Written
+from storage.migrate import upgrade
+from storage.models import Membership, OutboxMessage, Person
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
+PG = os.environ.get("TINHHINH_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+async def one(url: str, districts: int, per_district: int) -> dict[str, float]:
+    app = build_app(Settings(database_url=url, _env_file=None,  # type: ignore[call-arg]
+                             http={"public_url": "https://tinhhinh.example.vn"}),
+                    clock=ManualClock(NOW))
+    assert app.directives is not None and app.fires is not None
+    count = [0]
+
+    def seen(*_: Any) -> None:
+        count[0] += 1
+
+    try:
+        await upgrade(app.db)
+        await grassroots(app.uows, districts, per_district, NOW)
+        async with app.uows() as uow:
+            root = await uow.units.by_code("TINH")
+            assert root is not None
+            person = Person(display_name="tinh", created_at=NOW)
+            uow.session.add(person)
+            await uow.session.flush()
+            uow.session.add(Membership(person_id=person.id, unit_id=root.id, role="official",
+                                       created_at=NOW))
+            await uow.session.flush()
+            actor = Actor(person.id, None, "bench")
+            directive = await app.directives.publishing.write(uow, actor, root.id, Written(
+                "Triển khai Nghị quyết", "Đề nghị quán triệt đến đoàn viên", date(2026, 12, 10),
+                "disseminated"), NOW)
+            await uow.commit()
+        event.listen(app.db.sync_engine, "before_cursor_execute", seen)
+        started = time.perf_counter()
+        async with app.uows() as uow:
+            units = await app.directives.publishing.publish(uow, actor, directive.id, NOW)
+            await uow.commit()
+        publish_s, publish_statements = time.perf_counter() - started, count[0]
+        async with app.uows() as uow:
+            queued = await uow.session.scalar(select(func.count()).select_from(OutboxMessage))
+            fire = await uow.fires.due(datetime(2026, 12, 7, 8, 0, 1, tzinfo=TZ), 1)
+        count[0] = 0
+        started = time.perf_counter()
+        async with app.uows() as uow:
+            await app.fires.handlers["directive.step"](uow, fire[0], fire[0].due_at)
+            await uow.commit()
+        step_s, step_statements = time.perf_counter() - started, count[0]
+        async with app.uows() as uow:
+            reminders = await uow.session.scalar(
+                select(func.count()).select_from(OutboxMessage)
+                .where(OutboxMessage.kind == "reminder"))
+        return {"units": units, "publish_s": publish_s, "publish_statements": publish_statements,
+                "queued": int(queued or 0), "step_s": step_s,
+                "step_statements": step_statements, "reminders": int(reminders or 0)}
+    finally:
+        await app.close()
+
+
+async def main(repeats: int = 3, districts: int = 20, per_district: int = 50) -> None:
+    print(f"load average: {os.getloadavg()}")
+    for kind in ("sqlite", "postgresql"):
+        runs = []
+        for _ in range(repeats):
+            if kind == "sqlite":
+                folder = tempfile.mkdtemp()
+                runs.append(await one(f"sqlite+aiosqlite:///{Path(folder) / 'd.db'}",
+                                      districts, per_district))
+                continue
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = create_async_engine(PG, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+            async with admin.connect() as c:
+                await c.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                runs.append(await one(PG.rsplit("/", 1)[0] + f"/{name}", districts,
+                                      per_district))
+            finally:
+                async with admin.connect() as c:
+                    await c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                await admin.dispose()
+        first = runs[0]
+        each = ", ".join(f"{r['publish_s'] * 1000:.0f}" for r in runs)
+        print(f"{kind}: {first['units']} CĐCS; publish median "
+              f"{statistics.median(r['publish_s'] for r in runs) * 1000:.0f} ms "
+              f"(runs {each}), "
+              f"{first['publish_statements']} statements, {first['queued']} messages queued; "
+              f"reminder step median {statistics.median(r['step_s'] for r in runs) * 1000:.0f}"
+              f" ms, {first['step_statements']} statements, {first['reminders']} reminders")
+    print(f"load average: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
