@@ -338,7 +338,8 @@ def build_app(
         views=DraftViews(translator, renderer, signer), media=MediaStore(settings.media_dir),
         signer=signer, translator=translator, default_language=settings.default_language,
         secure=hs.secure, on_commit=delivery.wake,
-        limits=WebLimits(hs.requests_per_address, hs.posts_per_person, hs.sign_ins_per_address),
+        limits=WebLimits(hs.requests_per_address, hs.posts_per_person, hs.sign_ins_per_address,
+                         hs.member_reads_per_address),
         upload_mb=settings.attachments.max_mb)
     web_site.install(http.app)
     directive_cases = directive_pages.DirectiveUseCases(

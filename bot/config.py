@@ -189,6 +189,9 @@ class HttpSettings(BaseModel):
     requests_per_address: int = Field(default=600, ge=1)
     posts_per_person: int = Field(default=90, ge=1)
     sign_ins_per_address: int = Field(default=60, ge=1)
+    # Members' "Tôi đã đọc" a minute from one address (no sign-in: a unit's members at work
+    # may share one address, so it is a bound on a flood, not on a unit).
+    member_reads_per_address: int = Field(default=30, ge=1)
 
     _blank = field_validator("public_url", mode="before")(_blank_is_none)
 

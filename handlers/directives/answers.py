@@ -118,15 +118,11 @@ class Answers:
         return Actor(turn.person.id, turn.identity.id, turn.identity.channel)
 
     async def received_pressed(self, turn: Turn, code: ReplyCode) -> None:
-        try:
-            fresh = await self.receive(turn.uow, self.actor(turn), code.ref, turn.now)
-            _, directive, unit = await self.mine(turn.uow, turn.person.id, code.ref)
-        except NotYours:
-            await self._not_yours(turn)
+        done = await self._recorded(turn, code.ref, lambda: self.receive(
+            turn.uow, self.actor(turn), code.ref, turn.now))
+        if done is None:
             return
-        except Refused as refused:
-            await turn.say(refused.msg)
-            return
+        fresh, directive, unit = done
         key = "directive.received_ok" if fresh else "directive.received_before"
         await turn.say(Msg(key, number=directive.id, unit=unit.name))
         if directive.asks == "disseminated":
@@ -158,17 +154,29 @@ class Answers:
                               date.fromisoformat(str(answers["ngay"])),
                               str(answers["hinh_thuc"]))
         recipient_id = int(context.get("recipient", 0))
+        recorded = await self._recorded(turn, recipient_id, lambda: self.disseminate(
+            turn.uow, self.actor(turn), recipient_id, given, turn.now))
+        if recorded is None:
+            return
+        _, directive, unit = recorded
+        await turn.say(Msg("directive.disseminated_ok", number=directive.id, unit=unit.name,
+                           reached=number(given.reached), on=day(given.on)))
+
+    async def _recorded(self, turn: Turn, recipient_id: int,
+                        record: Callable[[], Awaitable[Any]]
+                        ) -> tuple[Any, Directive, OrgUnit] | None:
+        """Record an answer given in the chat; what it returned, with the row's directive and
+        unit, or None when the person was told why not (not theirs, withdrawn...)."""
         try:
-            await self.disseminate(turn.uow, self.actor(turn), recipient_id, given, turn.now)
+            result = await record()
             _, directive, unit = await self.mine(turn.uow, turn.person.id, recipient_id)
         except NotYours:
             await self._not_yours(turn)
-            return
+            return None
         except Refused as refused:
             await turn.say(refused.msg)
-            return
-        await turn.say(Msg("directive.disseminated_ok", number=directive.id, unit=unit.name,
-                           reached=number(given.reached), on=day(given.on)))
+            return None
+        return result, directive, unit
 
     async def _not_yours(self, turn: Turn) -> None:
         turn.notice = Msg("directive.not_yours")

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.clock import ManualClock
+from bot.web.throttle import Throttle
 from storage.directive_models import Directive, DirectiveRead, DirectiveRecipient
-from tests.conftest import RecordingChannel
+from tests.conftest import START, RecordingChannel, make_app
 from tests.handlers.test_directives import WRITE
 from tests.helpers import invite, say
 from tests.web.client import Browser, ask_link, hidden
@@ -59,7 +62,7 @@ async def test_members_read_and_confirm_once_per_browser_and_the_district_sees_i
     await first.click("#read")
     await first.wait("the thanks", lambda: first.driver.find_elements("css selector",
                                                                        "#thanks"))
-    await first.screenshot("chi_dao-thanh_vien")
+    await first.screenshot("chi_dao-thanh_vien.png")
     # The same browser again: the page says so and offers no button; a replayed POST with
     # its own cookie and token is not counted a second time.
     await first.open(link)
@@ -166,3 +169,38 @@ async def test_directive_routes_refuse_other_units_and_subtrees(
         await stranger.close()
     assert await state(web_app) == before
     assert await reads(web_app) == []
+
+
+async def test_members_confirmations_are_bounded_per_address(
+        web_app: App, channel: RecordingChannel, tmp_path: Path) -> None:
+    link = await published(web_app, channel)
+    assert web_app.web is not None
+    web_app.web.member_posts = Throttle(2)
+    statuses = []
+    for _ in range(3):  # three phones behind one address, in one minute
+        member = Browser()
+        try:
+            _, page = await member.get(link)
+            status, _, _ = await member.post(link + "/read", {"csrf": hidden(page, "csrf")})
+            statuses.append(status)
+        finally:
+            await member.close()
+    assert statuses == [200, 200, 429]
+    assert [n for _, n in await reads(web_app)] == [2]
+    # The bound is the configuration's.
+    configured = make_app(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", ManualClock(START),
+                          RecordingChannel(), http={"member_reads_per_address": 7})
+    assert configured.web is not None and configured.web.member_posts.limit == 7
+    await configured.close()
+
+
+async def test_the_officials_list_shows_each_directive_with_its_figures(
+        web_app: App, channel: RecordingChannel, browser: Browser) -> None:
+    link = await published(web_app, channel)
+    base = link.split("/web/")[0]
+    _, home, _ = await browser.sign_in(await ask_link(web_app, channel, "canbo"))
+    assert 'id="nav-directives"' in home
+    status, page = await browser.get(base + "/web/directives")
+    assert status == 200
+    assert "Chỉ đạo số 1 · Triển khai Nghị quyết Đại hội Công đoàn tỉnh" in page
+    assert "Đã nhận: 0/3 đơn vị (0%)" in page and "Đã quán triệt: 0/3 đơn vị (0%)" in page
