@@ -244,3 +244,14 @@ async def test_the_figures_reach_thongke_the_digest_and_the_export(
     first = sheet[1]
     assert first[0] == 1 and first[2] == datetime(2026, 12, 10)  # a date cell
     assert isinstance(first[6], datetime) and first[8] == 1500 and first[10] == "Nhóm Zalo"
+
+
+async def test_a_title_that_looks_like_a_formula_stays_text_in_the_export(
+        district: App, channel: RecordingChannel) -> None:
+    await say(district, "canbo", "/chidao", "=HYPERLINK(\"http://x\",\"bấm\")",
+              *WRITE[2:], "gửi", "/xuat 2026-12")
+    await district.fires.run_once()
+    await district.delivery.drain()
+    _, book = workbook_sent(channel, "canbo")
+    cell = book["Chỉ đạo"]["B2"]
+    assert cell.value == "=HYPERLINK(\"http://x\",\"bấm\")" and cell.data_type == "s"

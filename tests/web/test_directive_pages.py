@@ -9,6 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlalchemy import func, select
 
@@ -204,3 +205,32 @@ async def test_the_officials_list_shows_each_directive_with_its_figures(
     assert status == 200
     assert "Chỉ đạo số 1 · Triển khai Nghị quyết Đại hội Công đoàn tỉnh" in page
     assert "Đã nhận: 0/3 đơn vị (0%)" in page and "Đã quán triệt: 0/3 đơn vị (0%)" in page
+
+
+async def test_what_an_official_types_is_shown_as_text_never_as_markup(
+        web_app: App, channel: RecordingChannel, browser: Browser) -> None:
+    link = await ask_link(web_app, channel, "canbo")
+    base = link.split("/web/")[0]
+    await browser.sign_in(link)
+    status, form = await browser.get(base + "/web/directives/new")
+    unit = re.search(r'name="unit" value="(\d+)"', form)
+    assert status == 200 and unit is not None
+    status, page, url = await browser.post(base + "/web/directives", {
+        "csrf": hidden(form, "csrf"), "unit": unit.group(1),
+        "title": "<script>alert(1)</script> Triển khai", "body": "<b>Nội dung</b> đủ dài",
+        "due_on": "2026-12-20", "asks": "received"})
+    assert status == 200 and url.endswith("/web/directives/1"), page
+    assert "<script>alert(1)</script>" not in page and "<b>Nội dung</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Triển khai" in page
+    # A file that is neither PDF nor Word is refused with the reason; nothing is stored.
+    data = aiohttp.FormData()
+    for name, value in (("csrf", hidden(form, "csrf")), ("unit", unit.group(1)),
+                        ("title", "Tiêu đề đủ dài"), ("body", "Nội dung đủ dài để gửi"),
+                        ("due_on", "2026-12-20"), ("asks", "received")):
+        data.add_field(name, value)
+    data.add_field("file", b"MZ\x90\x00 not a document", filename="x.pdf")
+    status, page, _ = await browser.post(base + "/web/directives", data)
+    assert status == 400 and "Chỉ đính kèm được tệp PDF hoặc Word (.docx)" in page
+    async with web_app.uows() as uow:
+        count = await uow.session.scalar(select(func.count()).select_from(Directive))
+    assert count == 1
