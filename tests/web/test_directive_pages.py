@@ -234,3 +234,39 @@ async def test_what_an_official_types_is_shown_as_text_never_as_markup(
     async with web_app.uows() as uow:
         count = await uow.session.scalar(select(func.count()).select_from(Directive))
     assert count == 1
+
+
+async def test_the_official_corrects_withdraws_and_discards_on_the_page(
+        web_app: App, channel: RecordingChannel, browser: Browser) -> None:
+    link = await published(web_app, channel)
+    base = link.split("/web/")[0]
+    await browser.sign_in(await ask_link(web_app, channel, "canbo"))
+    status, form = await browser.get(base + "/web/directives/1/edit")
+    assert status == 200 and "Triển khai Nghị quyết Đại hội Công đoàn tỉnh" in form
+    channel.clear()
+    status, page, url = await browser.post(base + "/web/directives/1/correct", {
+        "csrf": hidden(form, "csrf"), "title": "Triển khai Nghị quyết (đính chính)",
+        "body": "Đề nghị quán triệt trước ngày 20/12", "due_on": "20/12/2026",
+        "asks": "disseminated"})
+    assert status == 200 and url.endswith("done=corrected"), page
+    assert "bản 2" in page and "Hạn 20/12/2026" in page
+    await web_app.delivery.drain()
+    assert channel.texts("demo")[-1].startswith("✏️ Văn bản chỉ đạo số 1 đã được đính chính")
+    status, page, url = await browser.post(base + "/web/directives/1/withdraw",
+                                           {"csrf": hidden(page, "csrf")})
+    assert status == 200 and 'id="withdrawn"' in page
+    assert await state(web_app) == (["pending"] * 3, "withdrawn")
+    # A draft thrown away before it went out.
+    status, form = await browser.get(base + "/web/directives/new")
+    unit = re.search(r'name="unit" value="(\d+)"', form)
+    assert unit is not None
+    status, page, url = await browser.post(base + "/web/directives", {
+        "csrf": hidden(form, "csrf"), "unit": unit.group(1), "title": "Một bản nháp",
+        "body": "Nội dung đủ dài để gửi", "due_on": "2026-12-20", "asks": "received"})
+    assert url.endswith("/web/directives/2")
+    status, page, url = await browser.post(base + "/web/directives/2/discard",
+                                           {"csrf": hidden(page, "csrf")})
+    assert status == 200 and url.endswith("/web/directives")
+    async with web_app.uows() as uow:
+        left = (await uow.session.scalars(select(Directive.id))).all()
+    assert list(left) == [1]
