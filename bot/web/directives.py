@@ -295,8 +295,8 @@ class DirectiveRoutes:
         raise web.HTTPSeeOther(f"/web/directives/r/{number}?done=disseminated")
 
     # -- members (no session) -----------------------------------------------------------------
-    async def member_page(self, request: web.Request, counted: bool | None = None,
-                          status: int = 200) -> web.StreamResponse:
+    async def member_page(self, request: web.Request) -> web.StreamResponse:
+        counted = {"1": True, "0": False}.get(request.query.get("read", ""))
         device = request.cookies.get(DEVICE_COOKIE)
         fresh = device is None
         device = device or self.site.new_device()
@@ -304,7 +304,7 @@ class DirectiveRoutes:
             view = await self.cases.members.open(uow, request.match_info["token"], device)
         if view is None:
             return self.site.not_found(request)
-        response = self.site.render(request, "member.html", status=status, view=view,
+        response = self.site.render(request, "member.html", view=view,
                                     member_csrf=self.site.member_csrf(device),
                                     counted=counted)
         if fresh:
@@ -320,7 +320,9 @@ class DirectiveRoutes:
             await uow.commit()
         if view is None:
             return self.site.not_found(request)
-        return await self.member_page(request, counted)
+        # Back to the page (a reload does not post again), saying whether it counted.
+        raise web.HTTPSeeOther(f"{MEMBER_PAGE}{view.recipient.token}?read="
+                               f"{1 if counted else 0}")
 
     async def member_file(self, request: web.Request) -> web.StreamResponse:
         async with self.site.uows() as uow:

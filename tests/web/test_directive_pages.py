@@ -74,7 +74,7 @@ async def test_members_read_and_confirm_once_per_browser_and_the_district_sees_i
         "f.action=location.pathname+'/read';const i=document.createElement('input');"
         "i.type='hidden';i.name='csrf';i.value=arguments[0];f.appendChild(i);"
         "document.body.appendChild(f);f.submit();", token))
-    await first.wait("the page again", lambda: "/read" in first.driver.current_url)
+    await first.wait("the page again", lambda: "read=0" in first.driver.current_url)
     assert await first.shown("#already")
     async with web_app.uows() as uow:
         unit = await uow.units.by_code("DEMO_CS1")
