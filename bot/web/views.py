@@ -124,7 +124,7 @@ class DraftViews:
         elif isinstance(value, list):
             picked = set(value)
         else:
-            picked = {value} if value is not None else set()
+            picked = {str(value)} if value is not None else set()  # a scale stores its number
         return tuple(ChoiceView(c.key, c.text(lang), c.key in picked) for c in q.choices)
 
     def _files(self, q: Question, value: Any, now: datetime) -> tuple[FileView, ...]:

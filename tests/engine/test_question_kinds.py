@@ -1,6 +1,8 @@
-"""A question type is one module: a 1–5 scale, written here as a survey would add it, is
-parsed, checked, shown in the chat and on the card, and exported, with nothing else changed;
-a form may use only the types registered, and a type is registered once."""
+"""A question type is one module: a 1–5 star rating typed as a digit, written here as a
+survey would add it, is parsed, checked, shown in the chat and on the card, and exported,
+with nothing else changed; a form may use only the types registered, and a type is
+registered once. (The shipped 1–5 scale, chosen like a choice, is bot/engine/questions/
+scale.py, tested in tests/forms/test_xlsform.py.)"""
 
 from __future__ import annotations
 
@@ -26,14 +28,14 @@ from handlers.reports.render import Renderer
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CATALOG = load_catalog()
 SURVEY = {"id": "khao_sat", "version": 1, "title": {"vi": "Khảo sát đoàn viên"},
-          "questions": [{"key": "hai_long", "type": "scale",
+          "questions": [{"key": "hai_long", "type": "stars",
                          "label": {"vi": "Mức hài lòng với công đoàn?"}}]}
 
 
-class Scale(Plain):
+class Stars(Plain):
     """1 (not at all) to 5 (fully): typed as the digit."""
 
-    name = "scale"
+    name = "stars"
 
     def parse(self, text: str, q: Question, today: date | None) -> Parsed:
         raw = text.strip()
@@ -52,7 +54,7 @@ class Scale(Plain):
 
 
 def survey() -> Form:
-    kinds = registry(*KINDS.values(), Scale())
+    kinds = registry(*KINDS.values(), Stars())
     return parse_form(SURVEY, "khao_sat.yaml", CATALOG.common.yes_no, kinds)
 
 
@@ -81,11 +83,11 @@ def test_a_form_may_use_only_registered_types() -> None:
     with pytest.raises(FormError) as failure:
         parse_form(SURVEY, "khao_sat.yaml", CATALOG.common.yes_no)
     assert failure.value.path == "questions[0].type"
-    assert "scale" not in str(failure.value) and "yes_no" in str(failure.value)
+    assert "stars" not in str(failure.value) and "yes_no" in str(failure.value)
 
 
 def test_a_type_is_registered_once() -> None:
-    with pytest.raises(DuplicateRegistration, match="question type: 'scale'"):
-        registry(Scale(), Scale())
+    with pytest.raises(DuplicateRegistration, match="question type: 'stars'"):
+        registry(Stars(), Stars())
     assert sorted(KINDS) == ["attachments", "choice", "date", "decimal", "integer",
-                             "multi_choice", "text", "yes_no"]
+                             "multi_choice", "scale", "text", "yes_no"]

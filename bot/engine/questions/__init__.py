@@ -13,6 +13,7 @@ from bot.engine.questions import (
     decimal,
     integer,
     multi_choice,
+    scale,
     text,
     yes_no,
 )
@@ -28,4 +29,4 @@ def registry(*kinds: QuestionKind) -> Registry[str, QuestionKind]:
 
 
 KINDS = registry(choice.KIND, multi_choice.KIND, yes_no.KIND, integer.KIND, decimal.KIND,
-                 text.KIND, date.KIND, attachments.KIND)
+                 text.KIND, date.KIND, attachments.KIND, scale.KIND)

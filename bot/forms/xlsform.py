@@ -1,0 +1,444 @@
+"""Forms authored in Excel, as XLSForm (the ODK/KoboToolbox convention), read into the same
+form data the YAML forms are (bot.engine.form.parse_form checks it the same way).
+
+A province writes a survey in a spreadsheet it already knows: a "survey" sheet (type, name,
+label::Vietnamese (vi), label::English (en), required, relevant, constraint, hint), a
+"choices" sheet (list_name, name, label::...) and a "settings" sheet (form_id, version,
+form_title). What the engine has is taken: select_one, select_multiple, integer, decimal,
+text, date, a 1–5 scale (``range`` with start/end/step), and notes (shown with the question
+that follows them); groups are flattened, their ``relevant`` joined to their questions'.
+``relevant`` and simple constraints are translated into the engine's condition grammar and
+bounds. Anything else is refused with the sheet, the row and the reason, never guessed:
+an XPath the grammar cannot say would silently change who is asked what.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
+# Metadata an XLSForm tool records by itself: no question, nothing to ask (skipped).
+METADATA = frozenset({"start", "end", "today", "deviceid", "subscriberid", "simserial",
+                      "phonenumber", "username", "email", "audit", "start-geopoint"})
+PLAIN = {"integer": "integer", "int": "integer", "decimal": "decimal", "text": "text",
+         "string": "text", "date": "date"}
+SCALE_MAX_POINTS = 11
+_LANGUAGES = {"vietnamese": "vi", "tiếng việt": "vi", "tieng viet": "vi", "english": "en",
+              "tiếng anh": "en"}
+_YES = {"yes", "true", "true()", "1", "có", "co", "x"}
+_NO = {"", "no", "false", "false()", "0", "không", "khong"}
+
+
+class XlsFormError(ValueError):
+    """Where the file is wrong and why: the sheet, the row (as Excel numbers it) and the
+    reason, in one line."""
+
+    def __init__(self, source: str, sheet: str, row: int | None, reason: str) -> None:
+        where = f"{sheet} row {row}" if row is not None else sheet
+        super().__init__(f"{source}: {where}: {reason}")
+        self.sheet, self.row, self.reason = sheet, row, reason
+
+
+@dataclass
+class _Row:
+    number: int
+    cells: dict[str, Any]
+
+    def text(self, column: str) -> str:
+        value = self.cells.get(column)
+        return "" if value is None else str(value).strip()
+
+    def labels(self, base: str) -> dict[str, str]:
+        """``label``, ``label::Vietnamese (vi)``, ``label::en``... as {language: text}."""
+        found: dict[str, str] = {}
+        for column, value in self.cells.items():
+            lang = _language(column, base)
+            if lang is not None and value is not None and str(value).strip():
+                found[lang] = str(value).strip()
+        return found
+
+
+def _language(column: str, base: str) -> str | None:
+    if column == base:
+        return "vi"  # a form without languages is Vietnamese first
+    if not column.startswith(f"{base}::"):
+        return None
+    name = column.split("::", 1)[1].strip()
+    code = re.search(r"\(([A-Za-z]{2,3})\)\s*$", name)
+    if code:
+        return code.group(1).lower()
+    if re.fullmatch(r"[A-Za-z]{2,3}", name):
+        return name.lower()
+    return _LANGUAGES.get(name.lower())
+
+
+def _sheet(book: Any, name: str, source: str, needed: bool = True) -> list[_Row]:
+    found = next((ws for ws in book.worksheets if ws.title.strip().lower() == name), None)
+    if found is None:
+        if needed:
+            raise XlsFormError(source, name, None, "the sheet is missing")
+        return []
+    rows = found.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise XlsFormError(source, name, 1, "the header row is missing")
+    columns = [str(h).strip() if h is not None else "" for h in header]
+    out = []
+    for number, values in enumerate(rows, start=2):
+        cells = {c: v for c, v in zip(columns, values, strict=False) if c}
+        if any(v is not None and str(v).strip() for v in cells.values()):
+            out.append(_Row(number, cells))
+    return out
+
+
+def read_xlsform(data: bytes, source: str) -> dict[str, Any]:
+    """The form's data (the YAML forms' shape) from an .xlsx file's bytes."""
+    from openpyxl import load_workbook  # on first use: start-up needs no Excel
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several kinds for a file that is no .xlsx
+        raise XlsFormError(source, "(file)", None,
+                           f"not an Excel .xlsx file ({type(exc).__name__})") from None
+    try:
+        settings = _settings(_sheet(book, SETTINGS, source, needed=False), source)
+        lists = _choices(_sheet(book, CHOICES, source, needed=False), source)
+        questions = _Survey(source, lists).read(_sheet(book, SURVEY, source))
+    finally:
+        book.close()
+    return {**settings, "questions": questions}
+
+
+def _settings(rows: list[_Row], source: str) -> dict[str, Any]:
+    if not rows:
+        raise XlsFormError(source, SETTINGS, None, "the sheet is missing or empty")
+    row = rows[0]
+    form_id = row.text("form_id")
+    if not re.fullmatch(r"[a-z0-9_]{1,64}", form_id):
+        raise XlsFormError(source, SETTINGS, row.number,
+                           "form_id must be a lower-case ASCII key (a-z, 0-9, _)")
+    version = row.text("version") or "1"
+    if not version.isdigit() or int(version) < 1 or len(version) > 12:
+        raise XlsFormError(source, SETTINGS, row.number, "version must be a whole number")
+    title = row.labels("form_title") or {"vi": form_id}
+    if "vi" not in title:
+        raise XlsFormError(source, SETTINGS, row.number, "form_title needs a Vietnamese text")
+    return {"id": form_id, "version": int(version), "title": title}
+
+
+def _choices(rows: list[_Row], source: str) -> dict[str, list[dict[str, Any]]]:
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        name, key = row.text("list_name") or row.text("list name"), row.text("name")
+        if isinstance(row.cells.get("name"), float) and float(key).is_integer():
+            key = str(int(float(key)))  # Excel keeps 1 as 1.0
+        label = row.labels("label")
+        if not name:
+            raise XlsFormError(source, CHOICES, row.number, "list_name is empty")
+        if not re.fullmatch(r"[a-z0-9_]{1,40}", key):
+            raise XlsFormError(source, CHOICES, row.number,
+                               f"choice name '{key}' must be a lower-case ASCII key")
+        if "vi" not in label:
+            raise XlsFormError(source, CHOICES, row.number, "the choice has no label")
+        if any(c["key"] == key for c in lists.get(name, [])):
+            raise XlsFormError(source, CHOICES, row.number,
+                               f"duplicate choice '{key}' in list '{name}'")
+        lists.setdefault(name, []).append({"key": key, "label": label})
+    return lists
+
+
+class _Survey:
+    def __init__(self, source: str, lists: dict[str, list[dict[str, Any]]]) -> None:
+        self.source = source
+        self.lists = lists
+        self.types: dict[str, str] = {}  # question key -> engine type, for relevant
+        self.out: list[dict[str, Any]] = []
+        self.groups: list[dict[str, Any] | None] = []  # each open group's relevant
+        self.note: tuple[int, dict[str, str]] | None = None
+
+    def fail(self, row: _Row, reason: str) -> XlsFormError:
+        return XlsFormError(self.source, SURVEY, row.number, reason)
+
+    def read(self, rows: list[_Row]) -> list[dict[str, Any]]:
+        for row in rows:
+            self.row(row)
+        if self.groups:
+            raise XlsFormError(self.source, SURVEY, None, "a group is not closed (end group)")
+        if self.note is not None:
+            raise XlsFormError(self.source, SURVEY, self.note[0],
+                               "a note must come before a question")
+        if not self.out:
+            raise XlsFormError(self.source, SURVEY, None, "the form has no question")
+        return self.out
+
+    def row(self, row: _Row) -> None:
+        words = row.text("type").split()
+        kind = words[0].lower() if words else ""
+        if not kind:
+            raise self.fail(row, "the type is empty")
+        if kind in METADATA:
+            return
+        if kind in ("begin_group", "begin") and (kind == "begin_group" or words[1:2] == ["group"]):
+            self.groups.append(self._relevant(row))
+            heading = row.labels("label")
+            if heading:  # a group's title is read before its first question, as a note's
+                self._noted(row.number, heading)
+            return
+        if kind in ("end_group", "end") and (kind == "end_group" or words[1:2] == ["group"]):
+            if not self.groups:
+                raise self.fail(row, "end group without begin group")
+            self.groups.pop()
+            return
+        if kind == "note":
+            if row.text("relevant"):
+                raise self.fail(row, "a note cannot have relevant (put it on the question)")
+            self._noted(row.number, self._label(row))
+            return
+        self.out.append(self.question(row, kind, words))
+
+    def _noted(self, number: int, text: dict[str, str]) -> None:
+        """Notes and group titles in a row go with the next question, in their order."""
+        if self.note is None:
+            self.note = (number, dict(text))
+            return
+        before = self.note[1]
+        self.note = (self.note[0], {lang: "\n".join((before.get(lang) or before["vi"],
+                                                     text.get(lang) or text["vi"]))
+                                    for lang in {*before, *text}})
+
+    def question(self, row: _Row, kind: str, words: list[str]) -> dict[str, Any]:
+        key = row.text("name")
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
+            raise self.fail(row, f"name '{key}' must be a lower-case ASCII key (a-z, 0-9, _)")
+        if key in self.types:
+            raise self.fail(row, f"duplicate name '{key}'")
+        q: dict[str, Any] = {"key": key, "label": self._label(row)}
+        q.update(self._type(row, kind, words))
+        q["required"] = self._required(row)
+        hint = row.labels("hint")
+        if self.note is not None:  # a note is read with the question after it
+            note = self.note[1]
+            hint = {lang: "\n".join(t for t in (note.get(lang) or note["vi"],
+                                                hint.get(lang, "")) if t)
+                    for lang in {*note, *hint}}
+            self.note = None
+        if hint:
+            q["help"] = hint
+        q.update(self._constraint(row, q["type"]))
+        relevant = [r for r in (*self.groups, self._relevant(row)) if r is not None]
+        if relevant:
+            q["relevant"] = relevant[0] if len(relevant) == 1 else {"all": relevant}
+        self.types[key] = q["type"]
+        return q
+
+    def _label(self, row: _Row) -> dict[str, str]:
+        label = row.labels("label")
+        if "vi" not in label:
+            raise self.fail(row, "the label is missing (label::Vietnamese (vi))")
+        return label
+
+    def _type(self, row: _Row, kind: str, words: list[str]) -> dict[str, Any]:
+        if kind in ("select_one", "select_multiple"):
+            name = words[1] if len(words) > 1 else ""
+            if name not in self.lists:
+                raise self.fail(row, f"no choice list '{name}' in the choices sheet")
+            return {"type": "choice" if kind == "select_one" else "multi_choice",
+                    "choices": self.lists[name]}
+        if kind in PLAIN:
+            return {"type": PLAIN[kind]}
+        if kind == "range":
+            return self._scale(row)
+        raise self.fail(row, f"type '{row.text('type')}' is not one the bot can ask")
+
+    def _scale(self, row: _Row) -> dict[str, Any]:
+        params = dict(re.findall(r"(\w+)\s*=\s*(-?\d+)", row.text("parameters")))
+        start, end = int(params.get("start", 1)), int(params.get("end", 5))
+        step = int(params.get("step", 1))
+        points = list(range(start, end + 1, step)) if step > 0 else []
+        if not 2 <= len(points) <= SCALE_MAX_POINTS or start < 0:
+            raise self.fail(row, "a scale (range) goes from start to end in 2 to 11 steps "
+                                 "(parameters: start=1 end=5 step=1)")
+        return {"type": "scale", "choices": [
+            {"key": str(p), "label": {"vi": str(p), "en": str(p)}} for p in points]}
+
+    def _required(self, row: _Row) -> bool:
+        value = row.text("required").lower()
+        if value in _YES:
+            return True
+        if value in _NO:
+            return False
+        raise self.fail(row, f"required must be yes or no, not '{value}'")
+
+    def _relevant(self, row: _Row) -> dict[str, Any] | None:
+        text = row.text("relevant")
+        if not text:
+            return None
+        try:
+            return _Expression(text, self.types).read()
+        except ValueError as exc:
+            raise self.fail(row, f"relevant '{text}': {exc}") from None
+
+    def _constraint(self, row: _Row, qtype: str) -> dict[str, Any]:
+        text = row.text("constraint")
+        if not text:
+            return {}
+        try:
+            return _bounds(text, qtype)
+        except ValueError as exc:
+            raise self.fail(row, f"constraint '{text}': {exc}") from None
+
+
+_TOKEN = re.compile(r"""\s*(?:(?P<ref>\$\{[a-z][a-z0-9_]*\})|(?P<str>'[^']*'|"[^"]*")
+    |(?P<num>-?\d+(?:\.\d+)?)|(?P<op>!=|>=|<=|=|>|<)|(?P<word>[a-z-]+\(?)|(?P<punct>[(),]))""",
+                    re.X)
+_OPS = {"=": "eq", "!=": "ne", ">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+
+
+class _Expression:
+    """An XLSForm ``relevant``: comparisons of earlier answers with constants, selected(),
+    and, or, not() and parentheses; as the engine's condition mapping."""
+
+    def __init__(self, text: str, types: dict[str, str]) -> None:
+        self.tokens = self._tokens(text)
+        self.at = 0
+        self.types = types
+
+    @staticmethod
+    def _tokens(text: str) -> list[tuple[str, str]]:
+        out, at = [], 0
+        while at < len(text):
+            if text[at:].strip() == "":
+                break
+            match = _TOKEN.match(text, at)
+            if match is None or match.end() == at:
+                raise ValueError(f"cannot read it from '{text[at:].lstrip()[:12]}'")
+            kind = match.lastgroup or ""
+            out.append((kind, match.group(kind)))
+            at = match.end()
+        return out
+
+    def read(self) -> dict[str, Any]:
+        found = self._or()
+        if self.at != len(self.tokens):
+            raise ValueError(f"unexpected '{self.tokens[self.at][1]}'")
+        return found
+
+    def _peek(self) -> tuple[str, str]:
+        return self.tokens[self.at] if self.at < len(self.tokens) else ("", "")
+
+    def _take(self, value: str | None = None) -> tuple[str, str]:
+        token = self._peek()
+        if not token[0] or (value is not None and token[1] != value):
+            raise ValueError(f"expected '{value}'" if value else "it ends too soon")
+        self.at += 1
+        return token
+
+    def _or(self) -> dict[str, Any]:
+        parts = [self._and()]
+        while self._peek() == ("word", "or"):
+            self._take()
+            parts.append(self._and())
+        return parts[0] if len(parts) == 1 else {"any": parts}
+
+    def _and(self) -> dict[str, Any]:
+        parts = [self._unary()]
+        while self._peek() == ("word", "and"):
+            self._take()
+            parts.append(self._unary())
+        return parts[0] if len(parts) == 1 else {"all": parts}
+
+    def _unary(self) -> dict[str, Any]:
+        kind, value = self._peek()
+        if (kind, value) == ("word", "not("):
+            self._take()
+            inner = self._or()
+            self._take(")")
+            return {"not": inner}
+        if (kind, value) == ("punct", "("):
+            self._take()
+            inner = self._or()
+            self._take(")")
+            return inner
+        if (kind, value) == ("word", "selected("):
+            self._take()
+            key = self._ref()
+            self._take(",")
+            constant = self._constant(key)
+            self._take(")")
+            return {key: constant}
+        return self._compare()
+
+    def _ref(self) -> str:
+        kind, value = self._take()
+        if kind != "ref":
+            raise ValueError(f"expected a question like ${{name}}, not '{value}'")
+        key = value[2:-1]
+        if key not in self.types:
+            raise ValueError(f"'{key}' is not an earlier question")
+        return key
+
+    def _constant(self, key: str) -> Any:
+        kind, value = self._take()
+        if kind == "str":
+            text = value[1:-1]
+            if self.types[key] in ("integer", "decimal", "scale") and _is_number(text):
+                return _number(text)
+            return text
+        if kind == "num":
+            return _number(value)
+        raise ValueError(f"expected a constant, not '{value}'")
+
+    def _compare(self) -> dict[str, Any]:
+        key = self._ref()
+        kind, op = self._take()
+        if kind != "op":
+            raise ValueError(f"expected a comparison after ${{{key}}}, not '{op}'")
+        constant = self._constant(key)
+        if op == "=":
+            return {key: constant}
+        if op != "!=" and not isinstance(constant, int | float):
+            raise ValueError(f"'{op}' compares numbers")
+        return {key: {_OPS[op]: constant}}
+
+
+def _is_number(text: str) -> bool:
+    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+_BOUND = re.compile(r"^\s*(?P<subject>\.|string-length\(\s*\.\s*\))\s*(?P<op>>=|<=|>|<)\s*"
+                    r"(?P<num>-?\d+(?:\.\d+)?)\s*$")
+
+
+def _bounds(text: str, qtype: str) -> dict[str, Any]:
+    """``. >= 0 and . <= 100`` as min and max; ``string-length(.) <= 500`` as max_length."""
+    out: dict[str, Any] = {}
+    for part in re.split(r"\s+and\s+", text.strip()):
+        match = _BOUND.match(part)
+        if match is None:
+            raise ValueError("only bounds like '. >= 0 and . <= 100' or "
+                             "'string-length(.) <= 500' can be taken")
+        length = match["subject"] != "."
+        if length != (qtype == "text"):
+            raise ValueError("a number's bounds use '.', a text's use 'string-length(.)'")
+        if qtype not in ("integer", "decimal", "text"):
+            raise ValueError(f"a {qtype} question takes no constraint")
+        value = _number(match["num"])
+        whole = qtype in ("integer", "text")
+        if whole and not isinstance(value, int):
+            raise ValueError("the bound must be a whole number")
+        op = match["op"]
+        if op in (">", "<"):
+            if not whole:
+                raise ValueError("use >= or <= for a decimal's bounds")
+            value = value + 1 if op == ">" else value - 1
+        side = ("min" if op.startswith(">") else "max")
+        out[f"{side}_length" if length else side] = value
+    return out
