@@ -81,6 +81,7 @@ from handlers.reports.history import History
 from handlers.reports.page import FormPages
 from handlers.reports.render import Renderer
 from handlers.reports.viewing import ReportViews
+from handlers.surveys.forms import FormImport
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
@@ -125,6 +126,7 @@ class App:
     scheduler: BotScheduler | None = None
     web: WebSite | None = None
     directives: directive_pages.DirectiveUseCases | None = None
+    forms: FormImport | None = None
 
     async def start_http(self) -> int:
         """The one HTTP server (webhooks, /healthz, the web pages), its signing key loaded."""
@@ -380,6 +382,7 @@ def build_app(
         workbook=workbook,
         web=web_site,
         directives=directive_cases,
+        forms=FormImport(catalog.forms, catalog.common.yes_no),
     )
     http.health = app.health
     return app

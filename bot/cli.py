@@ -42,6 +42,7 @@ from handlers.people.demo import DEMO_CHAIR, seed_demo
 from handlers.people.enrolment import InviteError, create_invite
 from handlers.people.org_import import import_units, read_table
 from handlers.people.privacy import EVERYONE, NOBODY
+from handlers.surveys.forms import ImportRefused
 from storage.database import DatabaseLocked
 from storage.migrate import is_up_to_date, upgrade
 
@@ -50,9 +51,11 @@ cli = typer.Typer(help="tinhhinh: situation reports for trade unions", **_QUIET)
 db_cli = typer.Typer(help="Database schema", **_QUIET)  # type: ignore[arg-type]
 org_cli = typer.Typer(help="The union org tree", **_QUIET)  # type: ignore[arg-type]
 invite_cli = typer.Typer(help="Invite codes", **_QUIET)  # type: ignore[arg-type]
+form_cli = typer.Typer(help="Survey forms from Excel (XLSForm)", **_QUIET)  # type: ignore[arg-type]
 cli.add_typer(db_cli, name="db")
 cli.add_typer(org_cli, name="org")
 cli.add_typer(invite_cli, name="invite")
+cli.add_typer(form_cli, name="form")
 
 T = TypeVar("T")
 
@@ -172,6 +175,32 @@ def org_import(file: Path = typer.Argument(..., exists=True, dir_okay=False)) ->
         for warning in result.warnings:
             _say(warning, err=True)
         _say(Msg("org.imported", added=result.added, updated=result.updated))
+        return 0
+
+    code = _with_app(body)
+    if code:
+        raise typer.Exit(code)
+
+
+@form_cli.command("import")
+def form_import(file: Path = typer.Argument(..., exists=True, dir_okay=False)) -> None:
+    """Import a survey form from an XLSForm .xlsx (survey, choices, settings sheets)."""
+    try:
+        data = file.read_bytes()
+    except OSError:
+        _say(Msg("cli.form.unreadable", path=str(file)), err=True)
+        raise typer.Exit(2) from None
+
+    async def body(app: App) -> int:
+        assert app.forms is not None
+        async with app.uows() as uow:
+            try:
+                done = await app.forms.store(uow, data, file.name, app.clock.now())
+            except ImportRefused as refused:
+                _say(refused.msg, err=True)
+                return 2
+            await uow.commit()
+        _say(Msg(f"cli.form.{done.outcome}", form=done.form.id, version=done.version))
         return 0
 
     code = _with_app(body)

@@ -53,4 +53,8 @@ class Translator:
         return template.format_map(_Keep(params))
 
     def render(self, lang: str | None, msg: Msg) -> str:
-        return self.text(lang, msg.key, **msg.params)
+        """The message in ``lang``; a parameter that is itself a message (a reason inside
+        "row 7: ...") is rendered in the same language first."""
+        params = {k: self.render(lang, v) if isinstance(v, Msg) else v
+                  for k, v in msg.params.items()}
+        return self.text(lang, msg.key, **params)

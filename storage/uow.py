@@ -16,6 +16,7 @@ from storage.repositories.events import ProcessedEvents
 from storage.repositories.exports import Exports
 from storage.repositories.files import Files
 from storage.repositories.fires import Fires
+from storage.repositories.forms import FormDefinitions
 from storage.repositories.inbound import InboundUpdates
 from storage.repositories.incidents import Incidents
 from storage.repositories.invites import Invites
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.web = WebPasses(s)
         self.retention = Retention(s)
         self.directives = Directives(s)
+        self.forms = FormDefinitions(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

@@ -19,6 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.engine.messages import Msg
+from bot.engine.text import fold
+
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
 # Metadata an XLSForm tool records by itself: no question, nothing to ask (skipped).
 METADATA = frozenset({"start", "end", "today", "deviceid", "subscriberid", "simserial",
@@ -26,20 +29,37 @@ METADATA = frozenset({"start", "end", "today", "deviceid", "subscriberid", "sims
 PLAIN = {"integer": "integer", "int": "integer", "decimal": "decimal", "text": "text",
          "string": "text", "date": "date"}
 SCALE_MAX_POINTS = 11
-_LANGUAGES = {"vietnamese": "vi", "tiếng việt": "vi", "tieng viet": "vi", "english": "en",
-              "tiếng anh": "en"}
-_YES = {"yes", "true", "true()", "1", "có", "co", "x"}
-_NO = {"", "no", "false", "false()", "0", "không", "khong"}
+# Language and yes/no words are compared folded (no diacritics, lower case).
+_LANGUAGES = {"vietnamese": "vi", "tieng viet": "vi", "english": "en", "tieng anh": "en"}
+_YES = {"yes", "true", "true()", "1", "co", "x"}
+_NO = {"", "no", "false", "false()", "0", "khong"}
 
 
 class XlsFormError(ValueError):
     """Where the file is wrong and why: the sheet, the row (as Excel numbers it) and the
-    reason, in one line."""
+    reason, a message in the reader's language (locales: "xlsform.*")."""
 
-    def __init__(self, source: str, sheet: str, row: int | None, reason: str) -> None:
+    def __init__(self, source: str, sheet: str, row: int | None, reason: Msg) -> None:
         where = f"{sheet} row {row}" if row is not None else sheet
-        super().__init__(f"{source}: {where}: {reason}")
-        self.sheet, self.row, self.reason = sheet, row, reason
+        super().__init__(f"{source}: {where}: {reason.key} {dict(reason.params)}")
+        self.source, self.sheet, self.row, self.reason = source, sheet, row, reason
+
+    @property
+    def message(self) -> Msg:
+        """The whole line as people read it: file, sheet, row, reason."""
+        if self.row is None:
+            return Msg("xlsform.at_sheet", source=self.source, sheet=self.sheet,
+                       reason=self.reason)
+        return Msg("xlsform.at_row", source=self.source, sheet=self.sheet, row=self.row,
+                   reason=self.reason)
+
+
+class _Problem(ValueError):
+    """Why an expression cannot be taken (inside a relevant or a constraint)."""
+
+    def __init__(self, msg: Msg) -> None:
+        super().__init__(msg.key)
+        self.msg = msg
 
 
 @dataclass
@@ -72,19 +92,19 @@ def _language(column: str, base: str) -> str | None:
         return code.group(1).lower()
     if re.fullmatch(r"[A-Za-z]{2,3}", name):
         return name.lower()
-    return _LANGUAGES.get(name.lower())
+    return _LANGUAGES.get(fold(name))
 
 
 def _sheet(book: Any, name: str, source: str, needed: bool = True) -> list[_Row]:
     found = next((ws for ws in book.worksheets if ws.title.strip().lower() == name), None)
     if found is None:
         if needed:
-            raise XlsFormError(source, name, None, "the sheet is missing")
+            raise XlsFormError(source, name, None, Msg("xlsform.sheet_missing"))
         return []
     rows = found.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
-        raise XlsFormError(source, name, 1, "the header row is missing")
+        raise XlsFormError(source, name, 1, Msg("xlsform.header_missing"))
     columns = [str(h).strip() if h is not None else "" for h in header]
     out = []
     for number, values in enumerate(rows, start=2):
@@ -100,9 +120,8 @@ def read_xlsform(data: bytes, source: str) -> dict[str, Any]:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several kinds for a file that is no .xlsx
-        raise XlsFormError(source, "(file)", None,
-                           f"not an Excel .xlsx file ({type(exc).__name__})") from None
+    except Exception:  # openpyxl raises several kinds for a file that is no .xlsx
+        raise XlsFormError(source, "(file)", None, Msg("xlsform.not_xlsx")) from None
     try:
         settings = _settings(_sheet(book, SETTINGS, source, needed=False), source)
         lists = _choices(_sheet(book, CHOICES, source, needed=False), source)
@@ -114,18 +133,17 @@ def read_xlsform(data: bytes, source: str) -> dict[str, Any]:
 
 def _settings(rows: list[_Row], source: str) -> dict[str, Any]:
     if not rows:
-        raise XlsFormError(source, SETTINGS, None, "the sheet is missing or empty")
+        raise XlsFormError(source, SETTINGS, None, Msg("xlsform.settings_missing"))
     row = rows[0]
     form_id = row.text("form_id")
     if not re.fullmatch(r"[a-z0-9_]{1,64}", form_id):
-        raise XlsFormError(source, SETTINGS, row.number,
-                           "form_id must be a lower-case ASCII key (a-z, 0-9, _)")
+        raise XlsFormError(source, SETTINGS, row.number, Msg("xlsform.form_id_bad"))
     version = row.text("version") or "1"
     if not version.isdigit() or int(version) < 1 or len(version) > 12:
-        raise XlsFormError(source, SETTINGS, row.number, "version must be a whole number")
+        raise XlsFormError(source, SETTINGS, row.number, Msg("xlsform.version_bad"))
     title = row.labels("form_title") or {"vi": form_id}
     if "vi" not in title:
-        raise XlsFormError(source, SETTINGS, row.number, "form_title needs a Vietnamese text")
+        raise XlsFormError(source, SETTINGS, row.number, Msg("xlsform.title_missing"))
     return {"id": form_id, "version": int(version), "title": title}
 
 
@@ -137,15 +155,15 @@ def _choices(rows: list[_Row], source: str) -> dict[str, list[dict[str, Any]]]:
             key = str(int(float(key)))  # Excel keeps 1 as 1.0
         label = row.labels("label")
         if not name:
-            raise XlsFormError(source, CHOICES, row.number, "list_name is empty")
+            raise XlsFormError(source, CHOICES, row.number, Msg("xlsform.list_name_empty"))
         if not re.fullmatch(r"[a-z0-9_]{1,40}", key):
-            raise XlsFormError(source, CHOICES, row.number,
-                               f"choice name '{key}' must be a lower-case ASCII key")
+            raise XlsFormError(source, CHOICES, row.number, Msg("xlsform.choice_name_bad",
+                                                                name=key))
         if "vi" not in label:
-            raise XlsFormError(source, CHOICES, row.number, "the choice has no label")
+            raise XlsFormError(source, CHOICES, row.number, Msg("xlsform.label_missing"))
         if any(c["key"] == key for c in lists.get(name, [])):
-            raise XlsFormError(source, CHOICES, row.number,
-                               f"duplicate choice '{key}' in list '{name}'")
+            raise XlsFormError(source, CHOICES, row.number, Msg("xlsform.choice_duplicate",
+                                                                name=key, list=name))
         lists.setdefault(name, []).append({"key": key, "label": label})
     return lists
 
@@ -159,26 +177,25 @@ class _Survey:
         self.groups: list[dict[str, Any] | None] = []  # each open group's relevant
         self.note: tuple[int, dict[str, str]] | None = None
 
-    def fail(self, row: _Row, reason: str) -> XlsFormError:
-        return XlsFormError(self.source, SURVEY, row.number, reason)
+    def fail(self, row: _Row, key: str, **params: Any) -> XlsFormError:
+        return XlsFormError(self.source, SURVEY, row.number, Msg(f"xlsform.{key}", **params))
 
     def read(self, rows: list[_Row]) -> list[dict[str, Any]]:
         for row in rows:
             self.row(row)
         if self.groups:
-            raise XlsFormError(self.source, SURVEY, None, "a group is not closed (end group)")
+            raise XlsFormError(self.source, SURVEY, None, Msg("xlsform.group_open"))
         if self.note is not None:
-            raise XlsFormError(self.source, SURVEY, self.note[0],
-                               "a note must come before a question")
+            raise XlsFormError(self.source, SURVEY, self.note[0], Msg("xlsform.note_last"))
         if not self.out:
-            raise XlsFormError(self.source, SURVEY, None, "the form has no question")
+            raise XlsFormError(self.source, SURVEY, None, Msg("xlsform.no_question"))
         return self.out
 
     def row(self, row: _Row) -> None:
         words = row.text("type").split()
         kind = words[0].lower() if words else ""
         if not kind:
-            raise self.fail(row, "the type is empty")
+            raise self.fail(row, "type_empty")
         if kind in METADATA:
             return
         if kind in ("begin_group", "begin") and (kind == "begin_group" or words[1:2] == ["group"]):
@@ -189,12 +206,12 @@ class _Survey:
             return
         if kind in ("end_group", "end") and (kind == "end_group" or words[1:2] == ["group"]):
             if not self.groups:
-                raise self.fail(row, "end group without begin group")
+                raise self.fail(row, "end_group_alone")
             self.groups.pop()
             return
         if kind == "note":
             if row.text("relevant"):
-                raise self.fail(row, "a note cannot have relevant (put it on the question)")
+                raise self.fail(row, "note_relevant")
             self._noted(row.number, self._label(row))
             return
         self.out.append(self.question(row, kind, words))
@@ -212,9 +229,9 @@ class _Survey:
     def question(self, row: _Row, kind: str, words: list[str]) -> dict[str, Any]:
         key = row.text("name")
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
-            raise self.fail(row, f"name '{key}' must be a lower-case ASCII key (a-z, 0-9, _)")
+            raise self.fail(row, "name_bad", name=key)
         if key in self.types:
-            raise self.fail(row, f"duplicate name '{key}'")
+            raise self.fail(row, "name_duplicate", name=key)
         q: dict[str, Any] = {"key": key, "label": self._label(row)}
         q.update(self._type(row, kind, words))
         q["required"] = self._required(row)
@@ -237,21 +254,21 @@ class _Survey:
     def _label(self, row: _Row) -> dict[str, str]:
         label = row.labels("label")
         if "vi" not in label:
-            raise self.fail(row, "the label is missing (label::Vietnamese (vi))")
+            raise self.fail(row, "label_missing")
         return label
 
     def _type(self, row: _Row, kind: str, words: list[str]) -> dict[str, Any]:
         if kind in ("select_one", "select_multiple"):
             name = words[1] if len(words) > 1 else ""
             if name not in self.lists:
-                raise self.fail(row, f"no choice list '{name}' in the choices sheet")
+                raise self.fail(row, "no_list", name=name)
             return {"type": "choice" if kind == "select_one" else "multi_choice",
                     "choices": self.lists[name]}
         if kind in PLAIN:
             return {"type": PLAIN[kind]}
         if kind == "range":
             return self._scale(row)
-        raise self.fail(row, f"type '{row.text('type')}' is not one the bot can ask")
+        raise self.fail(row, "type_unknown", type=row.text("type"))
 
     def _scale(self, row: _Row) -> dict[str, Any]:
         params = dict(re.findall(r"(\w+)\s*=\s*(-?\d+)", row.text("parameters")))
@@ -259,18 +276,17 @@ class _Survey:
         step = int(params.get("step", 1))
         points = list(range(start, end + 1, step)) if step > 0 else []
         if not 2 <= len(points) <= SCALE_MAX_POINTS or start < 0:
-            raise self.fail(row, "a scale (range) goes from start to end in 2 to 11 steps "
-                                 "(parameters: start=1 end=5 step=1)")
+            raise self.fail(row, "scale_bad", most=SCALE_MAX_POINTS)
         return {"type": "scale", "choices": [
             {"key": str(p), "label": {"vi": str(p), "en": str(p)}} for p in points]}
 
     def _required(self, row: _Row) -> bool:
-        value = row.text("required").lower()
+        value = fold(row.text("required"))
         if value in _YES:
             return True
         if value in _NO:
             return False
-        raise self.fail(row, f"required must be yes or no, not '{value}'")
+        raise self.fail(row, "required_bad", value=value)
 
     def _relevant(self, row: _Row) -> dict[str, Any] | None:
         text = row.text("relevant")
@@ -278,8 +294,8 @@ class _Survey:
             return None
         try:
             return _Expression(text, self.types).read()
-        except ValueError as exc:
-            raise self.fail(row, f"relevant '{text}': {exc}") from None
+        except _Problem as problem:
+            raise self.fail(row, "relevant_bad", text=text, problem=problem.msg) from None
 
     def _constraint(self, row: _Row, qtype: str) -> dict[str, Any]:
         text = row.text("constraint")
@@ -287,8 +303,8 @@ class _Survey:
             return {}
         try:
             return _bounds(text, qtype)
-        except ValueError as exc:
-            raise self.fail(row, f"constraint '{text}': {exc}") from None
+        except _Problem as problem:
+            raise self.fail(row, "constraint_bad", text=text, problem=problem.msg) from None
 
 
 _TOKEN = re.compile(r"""\s*(?:(?P<ref>\$\{[a-z][a-z0-9_]*\})|(?P<str>'[^']*'|"[^"]*")
@@ -314,7 +330,7 @@ class _Expression:
                 break
             match = _TOKEN.match(text, at)
             if match is None or match.end() == at:
-                raise ValueError(f"cannot read it from '{text[at:].lstrip()[:12]}'")
+                raise _Problem(Msg("xlsform.x_unreadable", at=text[at:].lstrip()[:12]))
             kind = match.lastgroup or ""
             out.append((kind, match.group(kind)))
             at = match.end()
@@ -323,7 +339,7 @@ class _Expression:
     def read(self) -> dict[str, Any]:
         found = self._or()
         if self.at != len(self.tokens):
-            raise ValueError(f"unexpected '{self.tokens[self.at][1]}'")
+            raise _Problem(Msg("xlsform.x_unexpected", got=self.tokens[self.at][1]))
         return found
 
     def _peek(self) -> tuple[str, str]:
@@ -332,7 +348,8 @@ class _Expression:
     def _take(self, value: str | None = None) -> tuple[str, str]:
         token = self._peek()
         if not token[0] or (value is not None and token[1] != value):
-            raise ValueError(f"expected '{value}'" if value else "it ends too soon")
+            raise _Problem(Msg("xlsform.x_expected", what=value) if value
+                           else Msg("xlsform.x_short"))
         self.at += 1
         return token
 
@@ -374,10 +391,10 @@ class _Expression:
     def _ref(self) -> str:
         kind, value = self._take()
         if kind != "ref":
-            raise ValueError(f"expected a question like ${{name}}, not '{value}'")
+            raise _Problem(Msg("xlsform.x_ref", got=value))
         key = value[2:-1]
         if key not in self.types:
-            raise ValueError(f"'{key}' is not an earlier question")
+            raise _Problem(Msg("xlsform.x_not_earlier", name=key))
         return key
 
     def _constant(self, key: str) -> Any:
@@ -389,18 +406,18 @@ class _Expression:
             return text
         if kind == "num":
             return _number(value)
-        raise ValueError(f"expected a constant, not '{value}'")
+        raise _Problem(Msg("xlsform.x_constant", got=value))
 
     def _compare(self) -> dict[str, Any]:
         key = self._ref()
         kind, op = self._take()
         if kind != "op":
-            raise ValueError(f"expected a comparison after ${{{key}}}, not '{op}'")
+            raise _Problem(Msg("xlsform.x_comparison", name=key, got=op))
         constant = self._constant(key)
         if op == "=":
             return {key: constant}
         if op != "!=" and not isinstance(constant, int | float):
-            raise ValueError(f"'{op}' compares numbers")
+            raise _Problem(Msg("xlsform.x_numbers", op=op))
         return {key: {_OPS[op]: constant}}
 
 
@@ -423,21 +440,20 @@ def _bounds(text: str, qtype: str) -> dict[str, Any]:
     for part in re.split(r"\s+and\s+", text.strip()):
         match = _BOUND.match(part)
         if match is None:
-            raise ValueError("only bounds like '. >= 0 and . <= 100' or "
-                             "'string-length(.) <= 500' can be taken")
+            raise _Problem(Msg("xlsform.c_bounds_only"))
         length = match["subject"] != "."
         if length != (qtype == "text"):
-            raise ValueError("a number's bounds use '.', a text's use 'string-length(.)'")
+            raise _Problem(Msg("xlsform.c_subject"))
         if qtype not in ("integer", "decimal", "text"):
-            raise ValueError(f"a {qtype} question takes no constraint")
+            raise _Problem(Msg("xlsform.c_none"))
         value = _number(match["num"])
         whole = qtype in ("integer", "text")
         if whole and not isinstance(value, int):
-            raise ValueError("the bound must be a whole number")
+            raise _Problem(Msg("xlsform.c_whole"))
         op = match["op"]
         if op in (">", "<"):
             if not whole:
-                raise ValueError("use >= or <= for a decimal's bounds")
+                raise _Problem(Msg("xlsform.c_decimal"))
             value = value + 1 if op == ">" else value - 1
         side = ("min" if op.startswith(">") else "max")
         out[f"{side}_length" if length else side] = value

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import storage.directive_models  # noqa: F401  (its tables join Base.metadata)
+import storage.directive_models
+import storage.survey_models  # noqa: F401
 from storage.models import Base
 
 target_metadata = Base.metadata

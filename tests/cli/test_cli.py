@@ -184,3 +184,20 @@ def test_export_writes_the_subtrees_month_to_excel_with_an_audit_row(db: Path) -
     assert bad.returncode == 2 and "Kỳ «2026-13» không hợp lệ" in bad.stderr
     missing = tinhhinh(db, "export", "--period", month, "--unit", "NOPE", "--out", str(out))
     assert missing.returncode == 2 and "Không có đơn vị mã NOPE." in missing.stderr
+
+
+def test_form_import_stores_a_survey_and_says_what_is_wrong_where(
+        db: Path, tmp_path: Path) -> None:
+    from tests.forms.test_xlsform import SHIPPED, _row, edited
+
+    shipped = tinhhinh(db, "form", "import", str(SHIPPED))
+    assert shipped.returncode == 0
+    assert shipped.stdout.strip() == "Đã nhập biểu mẫu khao_sat_doan_vien, phiên bản 1."
+    again = tinhhinh(db, "form", "import", str(SHIPPED))
+    assert "tệp không đổi, không có gì thay đổi" in again.stdout
+    broken = tmp_path / "hong.xlsx"
+    broken.write_bytes(edited(lambda b: setattr(_row(b, "kien_nghi")[1], "value", "tam_tu")))
+    refused = tinhhinh(db, "form", "import", str(broken))
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "hong.xlsx: trang survey, dòng 12: tên câu hỏi «tam_tu» " \
+        "bị trùng."

@@ -17,9 +17,11 @@ from bot.engine.form import Form, parse_form
 from bot.engine.inputs import ChoiceInput, CommandInput, TextInput
 from bot.forms import load_catalog
 from bot.forms.xlsform import XlsFormError, read_xlsform
+from bot.i18n import Translator
 
 SHIPPED = Path(__file__).parents[2] / "bot" / "forms" / "surveys" / "khao_sat_doan_vien.xlsx"
 CATALOG = load_catalog()
+TR = Translator.load(default="vi")
 
 
 def survey(data: bytes | None = None) -> Form:
@@ -79,47 +81,54 @@ def _row(book: Workbook, name: str) -> Any:
 
 @pytest.mark.parametrize(("change", "row", "reason"), [
     (lambda b: setattr(_row(b, "viec_lam")[0], "value", "geopoint"), 5,
-     "type 'geopoint' is not one the bot can ask"),
+     "loại câu hỏi «geopoint» bot không hỏi được (được dùng: select_one, select_multiple, "
+     "integer, decimal, text, date, range, note, begin_group/end_group)."),
     (lambda b: setattr(_row(b, "van_de_khac")[5], "value", "${van_de} ~ 'khac'"), 10,
-     "relevant '${van_de} ~ 'khac'': cannot read it from '~ 'khac''"),
+     "relevant «${van_de} ~ 'khac'»: không đọc được từ «~ 'khac'»."),
     (lambda b: setattr(_row(b, "tam_tu")[5], "value", "${kien_nghi} = 'x'"), 11,
-     "relevant '${kien_nghi} = 'x'': 'kien_nghi' is not an earlier question"),
+     "relevant «${kien_nghi} = 'x'»: «kien_nghi» không phải câu hỏi đứng trước."),
     (lambda b: setattr(_row(b, "kien_nghi")[1], "value", "tam_tu"), 12,
-     "duplicate name 'tam_tu'"),
+     "tên câu hỏi «tam_tu» bị trùng."),
     (lambda b: setattr(_row(b, "thu_nhap")[2], "value", None), 6,
-     "the label is missing (label::Vietnamese (vi))"),
+     "thiếu nhãn tiếng Việt (cột label::Vietnamese (vi))."),
     (lambda b: setattr(_row(b, "tam_tu")[6], "value", "regex(., '[0-9]+')"), 11,
-     "constraint 'regex(., '[0-9]+')': only bounds like '. >= 0 and . <= 100' or "
-     "'string-length(.) <= 500' can be taken"),
+     "constraint «regex(., '[0-9]+')»: chỉ nhận giới hạn dạng «. >= 0 and . <= 100» hoặc "
+     "«string-length(.) <= 500»."),
     (lambda b: setattr(_row(b, "hai_long")[9], "value", "start=1 end=50 step=1"), 8,
-     "a scale (range) goes from start to end in 2 to 11 steps (parameters: start=1 end=5 "
-     "step=1)"),
+     "thang điểm (range) đi từ start đến end, 2 đến 11 mức (parameters: start=1 end=5 "
+     "step=1)."),
     (lambda b: setattr(_row(b, "viec_lam")[0], "value", "select_one khong_co"), 5,
-     "no choice list 'khong_co' in the choices sheet"),
+     "không có danh sách lựa chọn «khong_co» ở trang choices."),
 ])
 def test_a_broken_survey_is_refused_with_sheet_row_and_reason(
         change: Callable[[Workbook], None], row: int, reason: str) -> None:
     with pytest.raises(XlsFormError) as refused:
         survey(edited(change))
-    assert (refused.value.sheet, refused.value.row, refused.value.reason) == \
-        ("survey", row, reason)
-    assert str(refused.value) == f"khao_sat_doan_vien.xlsx: survey row {row}: {reason}"
+    assert (refused.value.sheet, refused.value.row) == ("survey", row)
+    assert TR.render("vi", refused.value.reason) == reason
+    assert TR.render("vi", refused.value.message) == \
+        f"khao_sat_doan_vien.xlsx: trang survey, dòng {row}: {reason}"
 
 
 def test_choices_and_settings_are_checked_and_bounds_translated() -> None:
     def bad_choice(book: Workbook) -> None:
         book["choices"]["B3"].value = "Như cũ"
 
-    with pytest.raises(XlsFormError, match=r"choices row 3: choice name 'Như cũ' must be"):
+    with pytest.raises(XlsFormError) as refused:
         survey(edited(bad_choice))
+    assert TR.render("vi", refused.value.message) == (
+        "khao_sat_doan_vien.xlsx: trang choices, dòng 3: tên lựa chọn «Như cũ» phải là mã "
+        "chữ thường không dấu (a-z, 0-9, _).")
 
     def no_settings(book: Workbook) -> None:
         del book["settings"]
 
-    with pytest.raises(XlsFormError, match=r"settings: the sheet is missing or empty"):
+    with pytest.raises(XlsFormError) as refused:
         survey(edited(no_settings))
-    with pytest.raises(XlsFormError, match=r"\(file\): not an Excel .xlsx file"):
+    assert refused.value.sheet == "settings" and refused.value.row is None
+    with pytest.raises(XlsFormError) as refused:
         survey(b"not a spreadsheet")
+    assert TR.render("en", refused.value.reason) == "not an Excel .xlsx file."
 
     def numbers(book: Workbook) -> None:
         row = _row(book, "tam_tu")

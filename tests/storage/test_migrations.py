@@ -8,7 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-import storage.directive_models  # noqa: F401  (its tables join Base.metadata)
+import storage.directive_models
+import storage.survey_models  # noqa: F401
 from storage.database import create_engine
 from storage.models import Base
 

@@ -1,0 +1,1 @@
+"""Member surveys (khảo sát đoàn viên): forms imported from Excel (forms)."""
