@@ -14,7 +14,7 @@ from bot.engine.messages import Msg
 from bot.i18n import Translator
 from handlers.conversation.reply_codes import ReplyCodeGrammar
 from storage.directive_models import Directive
-from storage.repositories.directives import REF, TOKEN, UNIT, Sent
+from storage.repositories.unit_messages import REF, TOKEN, UNIT, Sent
 
 RECEIVED, DISSEMINATED = "directive_received", "directive_disseminated"
 # The members' page of a unit, and its document.

@@ -5,14 +5,11 @@ rows (each with its random member token) and one INSERT ... SELECT of the messag
 language; a reminder step is one INSERT ... SELECT per language and state. Nothing loops over
 units issuing a statement each.
 
-Messages are cut around what differs per row (the unit's name, its member token, its ledger
-row id) by ``Slot`` markers; the pieces are joined in SQL.
+Messages to the units' chairs go through storage.repositories.unit_messages.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,51 +17,23 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    String,
-    Text,
-    and_,
     case,
-    cast,
     delete,
     func,
-    literal,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import json_builders, upsert
+from storage.dialect import upsert
 from storage.directive_models import Directive, DirectiveRead, DirectiveRecipient
-from storage.models import ChannelIdentity, Membership, OrgUnit, OutboxMessage, Person, Report
+from storage.models import OrgUnit, Report
 from storage.repositories.org import grassroots, in_subtrees
-from storage.repositories.outbox import PRIORITY
-from storage.repositories.people import first_reachable_account
+from storage.repositories.unit_messages import Sent, UnitRows, new_token, to_chairs
 
-# Markers in a rendered text where a row's own value goes.
-UNIT, TOKEN, REF = "\x00unit\x00", "\x00token\x00", "\x00ref\x00"
-_SLOTS = re.compile("(\x00unit\x00|\x00token\x00|\x00ref\x00)")
 # The states that still owe an answer, for each thing a directive asks.
 OWING = {"received": ("pending",), "disseminated": ("pending", "received")}
 DONE = {"received": ("received", "disseminated"), "disseminated": ("disseminated",)}
-
-
-@dataclass(frozen=True)
-class Sent:
-    """One language's message to every chair of the selected ledger rows.
-
-    ``text``, ``hint`` and ``file_url`` hold the markers above; ``buttons`` are (reply-code
-    verb, label) and get the row's id; ``link`` is the label of a sign-in link to the unit's
-    page (made when the message leaves); ``file`` is a stored file sent where files go.
-    """
-
-    language: str
-    text: str
-    buttons: tuple[tuple[str, str], ...] = ()
-    hint: str = ""
-    link: str | None = None
-    file: tuple[int, str] | None = None  # (stored file id, name)
-    file_url: str | None = None
-    file_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,25 +62,6 @@ class Members:
     units: int  # units with a report to count from
     first_period: str | None
     last_period: str | None
-
-
-def _text(value: str) -> Any:
-    return cast(literal(value), Text)
-
-
-def _pieces(value: str, slots: dict[str, Any]) -> Any:
-    """A text with markers as one SQL string expression."""
-    out: Any = None
-    for piece in _SLOTS.split(value):
-        if not piece:
-            continue
-        part = slots[piece] if piece in slots else _text(piece)
-        out = part if out is None else out.concat(part)
-    return out if out is not None else _text("")
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(16)
 
 
 class Directives:
@@ -164,56 +114,14 @@ class Directives:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def send(self, directive_id: int, sent: Sent, default_language: str, now: datetime,
-                   *, kind: str, key: str, states: Sequence[str] | None = None,
-                   step: str | None = None) -> int:
-        """Queue ``sent`` to the first reachable account of every chair of the directive's
-        ledger rows (in ``states`` when given) whose language is ``sent.language``. The
-        dedupe key names ``key``, the row and the account, so a repeat adds nothing."""
-        obj, arr = json_builders(self.s)
-        ref = cast(DirectiveRecipient.id, String)
-        slots = {UNIT: OrgUnit.name, TOKEN: DirectiveRecipient.token, REF: ref}
-        fields: list[Any] = [_text("text"), _pieces(sent.text, slots)]
-        if sent.buttons:
-            fields += [_text("codes"), arr(*(arr(_text(f"{verb} ").concat(ref), _text(label))
-                                             for verb, label in sent.buttons)),
-                       _text("code_hint"), _pieces(sent.hint, slots)]
-        if sent.link is not None:
-            fields += [_text("link"), obj(_text("url"), _text(""), _text("label"),
-                                          _text(sent.link), _text("path"),
-                                          _text("/web/directives/r/").concat(ref))]
-        if sent.file is not None:
-            fields += [_text("file"), obj(_text("id"), literal(sent.file[0]), _text("kind"),
-                                          _text("document"), _text("name"),
-                                          _text(sent.file[1]))]
-        if sent.file_url is not None:
-            fields += [_text("file_link"), obj(_text("url"), _pieces(sent.file_url, slots),
-                                               _text("label"), _text(sent.file_label))]
-        dedupe = (_text(f"{key}:").concat(ref).concat(_text(":"))
-                  .concat(cast(ChannelIdentity.id, String)))
-        where: list[ColumnElement[bool]] = [
-            DirectiveRecipient.directive_id == directive_id,
-            func.coalesce(Person.language, default_language) == sent.language]
+                   *, kind: str, key: str, states: Sequence[str] | None = None) -> int:
+        """Queue ``sent`` to the chairs of the directive's ledger rows (in ``states`` when
+        given): storage.repositories.unit_messages."""
+        where: list[ColumnElement[bool]] = [DirectiveRecipient.directive_id == directive_id]
         if states is not None:
             where.append(DirectiveRecipient.state.in_(list(states)))
-        rows = (
-            select(ChannelIdentity.id, ChannelIdentity.channel, ChannelIdentity.address,
-                   literal(kind), literal(PRIORITY[kind]), obj(*fields), literal("pending"),
-                   literal(0), literal(now, OutboxMessage.next_attempt_at.type), dedupe,
-                   literal(now, OutboxMessage.created_at.type))
-            .select_from(DirectiveRecipient)
-            .join(OrgUnit, OrgUnit.id == DirectiveRecipient.unit_id)
-            .join(Membership, and_(Membership.unit_id == DirectiveRecipient.unit_id,
-                                   Membership.role == "chair"))
-            .join(Person, Person.id == Membership.person_id)
-            .join(ChannelIdentity, ChannelIdentity.id == first_reachable_account(Membership))
-            .where(*where)
-        )
-        stmt = upsert(self.s, OutboxMessage.__table__).from_select(
-            ["identity_id", "channel", "address", "kind", "priority", "payload", "status",
-             "attempts", "next_attempt_at", "dedupe_key", "created_at"], rows,
-        ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        result = await self.s.execute(stmt)
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        rows = UnitRows(DirectiveRecipient, where, "/web/directives/r/")
+        return await to_chairs(self.s, rows, sent, default_language, now, kind=kind, key=key)
 
     async def stepped(self, directive_id: int, step: str, states: Sequence[str],
                       now: datetime) -> int:
