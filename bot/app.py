@@ -25,13 +25,14 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings, ZaloBotSettings
 from bot.delivery import DeliveryWorker
 from bot.engine.conversation import Engine, EngineConfig
-from bot.forms import FormCatalog, load_catalog
+from bot.forms import FormCatalog, load_catalog, shipped_surveys
 from bot.http_server import HttpServer
 from bot.i18n import Translator
 from bot.policy import Policy, load_policy
 from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from bot.web import directives as directive_pages
+from bot.web import surveys as survey_pages
 from bot.web.media import MediaStore
 from bot.web.signing import Signer
 from bot.web.site import WebLimits, WebSite
@@ -81,6 +82,8 @@ from handlers.reports.history import History
 from handlers.reports.page import FormPages
 from handlers.reports.render import Renderer
 from handlers.reports.viewing import ReportViews
+from handlers.surveys.answering import SurveyPages
+from handlers.surveys.campaigns import Campaigns
 from handlers.surveys.forms import FormImport
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
@@ -127,6 +130,7 @@ class App:
     web: WebSite | None = None
     directives: directive_pages.DirectiveUseCases | None = None
     forms: FormImport | None = None
+    surveys: survey_pages.SurveyUseCases | None = None
 
     async def start_http(self) -> int:
         """The one HTTP server (webhooks, /healthz, the web pages), its signing key loaded."""
@@ -347,6 +351,12 @@ def build_app(
     directive_cases = directive_pages.DirectiveUseCases(
         publishing, answers, DirectiveViewing(policy.directives), MemberPages())
     directive_pages.add(http.app, web_site, directive_cases)
+    form_import = FormImport(catalog.forms, catalog.common.yes_no)
+    survey_cases = survey_pages.SurveyUseCases(
+        Campaigns(form_import, shipped_surveys(), translator,
+                  [c.key for c in catalog.languages], settings.default_language, base_url, tz),
+        SurveyPages(catalog.common))
+    survey_pages.add(http.app, web_site, survey_cases)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:
         telegram = _telegram(settings, inbound, translator, catalog, http, telegram_bot)
@@ -382,7 +392,8 @@ def build_app(
         workbook=workbook,
         web=web_site,
         directives=directive_cases,
-        forms=FormImport(catalog.forms, catalog.common.yes_no),
+        forms=form_import,
+        surveys=survey_cases,
     )
     http.health = app.health
     return app

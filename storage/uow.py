@@ -28,6 +28,7 @@ from storage.repositories.people import Identities, Memberships, People
 from storage.repositories.reports import Reports
 from storage.repositories.retention import Retention
 from storage.repositories.stats import Stats
+from storage.repositories.surveys import Surveys
 from storage.repositories.usage import Usage
 from storage.repositories.web import WebPasses
 
@@ -85,6 +86,7 @@ class UnitOfWork:
         self.retention = Retention(s)
         self.directives = Directives(s)
         self.forms = FormDefinitions(s)
+        self.surveys = Surveys(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

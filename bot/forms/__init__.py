@@ -32,6 +32,12 @@ class FormCatalog:
     reply_codes: dict[str, Any]
 
 
+def shipped_surveys(directory: Path = FORMS_DIR / "surveys") -> dict[str, Path]:
+    """The shipped survey forms (XLSForm .xlsx), by form id (each file is named for its
+    form_id): imported into the database on first use (handlers/surveys/campaigns.py)."""
+    return {path.stem: path for path in sorted(directory.glob("*.xlsx"))}
+
+
 def load_catalog(directory: Path = FORMS_DIR) -> FormCatalog:
     """Read and validate every form; a broken file raises FormError naming file and field."""
     common_raw = _read(directory / "common.yaml")

@@ -32,17 +32,20 @@ from bot.web.media import MediaStore
 from bot.web.signing import Signer
 from bot.web.throttle import Throttle
 from bot.web.views import DraftViews
-from handlers.directives.messages import MEMBER_PAGE as MEMBER_PAGES
+from handlers.directives.messages import MEMBER_PAGE
 from handlers.people.web_access import SignedIn, WebAccess
 from handlers.reports.page import Draft, FormPages, NotYours, Saved, Visitor
 from handlers.reports.viewing import ReportViews
+from handlers.surveys.campaigns import SURVEY_PAGE
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 COOKIE, PRE_COOKIE = "th_session", "th_pre"
-# A member's browser on the members' pages (one confirmation per browser and directive).
+# A member's browser on the members' pages, which need no sign-in: a directive's (one
+# confirmation per browser) and a survey's (one response per browser).
 DEVICE_COOKIE = "th_device"
+MEMBER_PAGES = (MEMBER_PAGE, SURVEY_PAGE)
 # What the guard learnt of a request: its session (None: signed out) and its language.
 SIGNED: web.RequestKey[SignedIn | None] = web.RequestKey("signed")
 LANG: web.RequestKey[str] = web.RequestKey("lang", str)
@@ -180,7 +183,7 @@ class WebSite:
                         hashlib.sha256).hexdigest()[:32]
 
     def set_device(self, response: web.StreamResponse, device: str) -> None:
-        response.set_cookie(DEVICE_COOKIE, device, path=MEMBER_PAGES.rstrip("/"),
+        response.set_cookie(DEVICE_COOKIE, device, path="/web",
                             httponly=True, samesite="Lax", secure=self.secure,
                             max_age=2 * 365 * 86400)
 

@@ -46,7 +46,8 @@ class FormImport:
     def __init__(self, shipped: Collection[str], yes_no: tuple[Choice, ...]) -> None:
         self.shipped = frozenset(shipped)
         self.yes_no = yes_no
-        self.uses: list[Uses] = [lambda uow, form_id: uow.forms.drafts_on(form_id)]
+        self.uses: list[Uses] = [lambda uow, form_id: uow.forms.drafts_on(form_id),
+                                 lambda uow, form_id: uow.surveys.campaigns_on(form_id)]
 
     def read(self, data: bytes, source: str) -> tuple[dict[str, Any], Form]:
         """The file's form, checked; ``ImportRefused`` with what is wrong where."""

@@ -1,0 +1,136 @@
+"""Survey campaigns on the web pages, on both databases: an official opens one for the CĐCS
+under their unit (the shipped survey imported on first use) and every chair is sent the unit's
+link; members answer anonymously on it, the form's skip logic and required answers checked
+as in the chat, once per browser; the campaign's page counts them per unit; another subtree's
+official gets nothing."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from bot.app import App
+from storage.survey_models import FormDefinition, SurveyResponse
+from tests.conftest import RecordingChannel
+from tests.helpers import invite, say
+from tests.web.client import Browser, ask_link, hidden
+
+SURVEY = re.compile(r"http://127\.0\.0\.1:\d+/web/s/[A-Za-z0-9_-]+")
+ANSWERS = {"q.doi_song": "kho_khan_hon", "q.viec_lam": "du_viec", "q.thu_nhap": "tu_5_den_8",
+           "q.hai_long": "4"}
+
+
+async def opened(app: App, channel: RecordingChannel, browser: Browser) -> tuple[str, str]:
+    """The district's campaign of the shipped survey; (base URL, CĐCS 1's members' link)."""
+    link = await ask_link(app, channel, "canbo")
+    base = link.split("/web/")[0]
+    await browser.sign_in(link)
+    status, form = await browser.get(base + "/web/surveys/new")
+    assert status == 200 and 'value="khao_sat_doan_vien"' in form
+    unit = re.search(r'name="unit" value="(\d+)"', form)
+    assert unit is not None
+    channel.clear()
+    status, page, url = await browser.post(base + "/web/surveys", {
+        "csrf": hidden(form, "csrf"), "unit": unit.group(1), "form": "khao_sat_doan_vien",
+        "starts_on": "2026-11-17", "ends_on": "2026-11-30"})
+    assert status == 200 and url.endswith("/web/surveys/1"), page
+    await app.delivery.drain()
+    [sent] = channel.texts("demo")
+    assert sent.startswith("📋 Khảo sát «Khảo sát đoàn viên, người lao động» của Liên đoàn")
+    found = SURVEY.search(sent)
+    assert found is not None
+    return base, found.group(0)
+
+
+async def responses(app: App) -> list[tuple[int, dict[str, object]]]:
+    async with app.uows() as uow:
+        rows = (await uow.session.scalars(select(SurveyResponse)
+                                          .order_by(SurveyResponse.id))).all()
+    return [(r.unit_id, r.answers) for r in rows]
+
+
+async def test_members_answer_anonymously_once_per_browser_and_the_district_counts_them(
+        web_app: App, channel: RecordingChannel, browser: Browser) -> None:
+    base, link = await opened(web_app, channel, browser)
+    async with web_app.uows() as uow:
+        [stored] = (await uow.session.scalars(select(FormDefinition))).all()
+        cs1 = await uow.units.by_code("DEMO_CS1")
+    assert (stored.form_id, stored.version) == ("khao_sat_doan_vien", 1) and cs1 is not None
+    member = Browser()
+    try:
+        status, page = await member.get(link)
+        assert status == 200 and "Phiếu ẩn danh: không hỏi tên" in page
+        assert 'id="q-van_de"' in page and 'id="q-van_de_khac"' not in page  # skip logic
+        token = hidden(page, "csrf")
+        # "Khác" chosen: its question now applies, and it is required.
+        status, page, _ = await member.post(link, [
+            ("csrf", token), *ANSWERS.items(), ("q.van_de[]", "nha_o"),
+            ("q.van_de[]", "khac")])
+        assert status == 400 and 'id="error-van_de_khac"' in page
+        assert 'value="khac" checked' in page and 'value="kho_khan_hon" checked' in page
+        assert await responses(web_app) == []
+        status, page, url = await member.post(link, [
+            ("csrf", token), *ANSWERS.items(), ("q.van_de[]", "nha_o"),
+            ("q.van_de[]", "khac"), ("q.van_de_khac", "Giá thuê trọ tăng"),
+            ("q.tam_tu", "")])
+        assert status == 200 and url.endswith("?sent=1") and 'id="thanks"' in page
+        status, page, _ = await member.post(link, [("csrf", token), *ANSWERS.items(),
+                                                   ("q.van_de[]", "tien_luong")])
+        assert 'id="already"' in page  # the same browser: not a second response
+    finally:
+        await member.close()
+    assert await responses(web_app) == [(cs1.id, {
+        "doi_song": "kho_khan_hon", "viec_lam": "du_viec", "thu_nhap": "tu_5_den_8",
+        "hai_long": 4, "van_de": ["nha_o", "khac"], "van_de_khac": "Giá thuê trọ tăng"})]
+    other = Browser()
+    try:
+        _, page = await other.get(link)
+        await other.post(link, [("csrf", hidden(page, "csrf")), *ANSWERS.items(),
+                                ("q.van_de[]", "tien_luong")])
+    finally:
+        await other.close()
+    status, page = await browser.get(base + "/web/surveys/1")
+    assert status == 200 and "Đã có 2 phiếu trả lời từ 3 CĐCS." in page
+    assert re.search(rf'id="unit-{cs1.id}"><td>[^<]+</td><td>2</td>', page)
+
+
+async def test_survey_routes_refuse_other_subtrees_and_bad_windows(
+        web_app: App, channel: RecordingChannel, browser: Browser) -> None:
+    base, link = await opened(web_app, channel, browser)
+    status, form = await browser.get(base + "/web/surveys/new")
+    status, page, _ = await browser.post(base + "/web/surveys", {
+        "csrf": hidden(form, "csrf"), "unit": re.findall(r'name="unit" value="(\d+)"', form)[0],
+        "form": "khao_sat_doan_vien", "starts_on": "2026-11-30", "ends_on": "2026-11-20"})
+    assert status == 400 and "ngày kết thúc không trước ngày bắt đầu" in page
+    await say(web_app, "kcn", await invite(web_app, "DEMO_KCN", role="official"))
+    other = Browser()
+    try:
+        _, home, _ = await other.sign_in(await ask_link(web_app, channel, "kcn"))
+        status, _ = await other.get(base + "/web/surveys/1")
+        assert status == 404
+        async with web_app.uows() as uow:
+            huyen = await uow.units.by_code("DEMO_HUYEN")
+        assert huyen is not None
+        status, _, _ = await other.post(base + "/web/surveys", {
+            "csrf": hidden(home, "csrf"), "unit": str(huyen.id), "form": "khao_sat_doan_vien",
+            "starts_on": "2026-11-17", "ends_on": "2026-11-30"})
+        assert status == 404
+    finally:
+        await other.close()
+    chair = Browser()
+    try:
+        await chair.sign_in(await ask_link(web_app, channel, "demo"))
+        status, _ = await chair.get(base + "/web/surveys/new")
+        assert status == 404
+    finally:
+        await chair.close()
+    stranger = Browser()
+    try:
+        status, _, _ = await stranger.post(link, {"csrf": "x", **ANSWERS})
+        assert status == 403
+        status, _ = await stranger.get(base + "/web/s/madeuptokenmadeup")
+        assert status == 404
+    finally:
+        await stranger.close()
+    assert await responses(web_app) == []
