@@ -17,7 +17,8 @@ from bot.engine.messages import Msg
 from bot.policy import DirectiveRule
 from handlers.directives.messages import day, number
 from storage.directive_models import Directive
-from storage.repositories.directives import Members, Tally
+from storage.repositories.directives import Tally
+from storage.repositories.members import Members
 from storage.uow import UnitOfWork
 
 Translate = Callable[[Msg], str]

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import upsert
 from storage.directive_models import Directive, DirectiveRead, DirectiveRecipient
-from storage.models import OrgUnit, Report
+from storage.models import OrgUnit
+from storage.repositories.members import Members, latest_members
 from storage.repositories.org import grassroots, in_subtrees
 from storage.repositories.unit_messages import Sent, UnitRows, new_token, to_chairs
 
@@ -52,16 +53,6 @@ class Tally:
     reached: int = 0  # members reached, as chairs reported
     reads: int = 0  # members' own confirmations
     overdue: int = 0
-
-
-@dataclass(frozen=True)
-class Members:
-    """Union members of a set of units, from each unit's latest monthly report."""
-
-    total: int
-    units: int  # units with a report to count from
-    first_period: str | None
-    last_period: str | None
 
 
 class Directives:
@@ -228,24 +219,7 @@ class Directives:
         if paths is not None:
             units = units.where(DirectiveRecipient.unit_id.in_(
                 select(OrgUnit.id).where(in_subtrees(paths))))
-        count = Report.answers[question].as_integer()
-        ranked = (
-            select(Report.unit_id, Report.period, count.label("members"),
-                   func.row_number().over(partition_by=Report.unit_id,
-                                          order_by=(Report.period.desc(),
-                                                    Report.submitted_at.desc()))
-                   .label("n"))
-            .where(Report.form_id == form_id, Report.status == "submitted",
-                   Report.nil.is_(False), Report.unit_id.in_(units), count.is_not(None))
-            .subquery())
-        rows = (await self.s.execute(
-            select(ranked.c.unit_id, ranked.c.members, ranked.c.period)
-            .where(ranked.c.n == 1))).all()
-        per_unit = {int(u): (int(m), str(p)) for u, m, p in rows}
-        periods = sorted(p for _, p in per_unit.values())
-        return (Members(sum(m for m, _ in per_unit.values()), len(per_unit),
-                        periods[0] if periods else None, periods[-1] if periods else None),
-                per_unit)
+        return await latest_members(self.s, units, form_id, question)
 
     async def for_export(self, path: str, start: datetime, end: datetime
                          ) -> list[tuple[Directive, DirectiveRecipient, OrgUnit, int]]:
