@@ -85,6 +85,7 @@ from handlers.reports.viewing import ReportViews
 from handlers.surveys.answering import SurveyPages
 from handlers.surveys.campaigns import Campaigns
 from handlers.surveys.forms import FormImport
+from handlers.surveys.results import SurveyResultsDesk
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
@@ -352,10 +353,11 @@ def build_app(
         publishing, answers, DirectiveViewing(policy.directives), MemberPages())
     directive_pages.add(http.app, web_site, directive_cases)
     form_import = FormImport(catalog.forms, catalog.common.yes_no)
+    answering = SurveyPages(catalog.common)
     survey_cases = survey_pages.SurveyUseCases(
         Campaigns(form_import, shipped_surveys(), translator,
                   [c.key for c in catalog.languages], settings.default_language, base_url, tz),
-        SurveyPages(catalog.common))
+        answering, SurveyResultsDesk(answering, policy.directives, tz))
     survey_pages.add(http.app, web_site, survey_cases)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:

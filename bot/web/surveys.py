@@ -24,12 +24,14 @@ from handlers.directives.publishing import Actor, Refused, manages, official_uni
 from handlers.reports.page import NotYours
 from handlers.surveys.answering import SurveyPages, SurveyView
 from handlers.surveys.campaigns import SURVEY_PAGE, Campaigns
+from handlers.surveys.results import SurveyResultsDesk
 
 
 @dataclass(frozen=True)
 class SurveyUseCases:
     campaigns: Campaigns
     pages: SurveyPages
+    results: SurveyResultsDesk
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ def add(app: web.Application, site: WebSite, cases: SurveyUseCases) -> None:
         ("GET", "/web/surveys/new", r.new_page),
         ("POST", "/web/surveys", r.create),
         ("GET", "/web/surveys/{id:\\d+}", r.page),
+        ("GET", "/web/surveys/{id:\\d+}/results", r.results),
         ("GET", SURVEY_PAGE + "{token}", r.member_page),
         ("POST", SURVEY_PAGE + "{token}", r.member_answer),
         ("GET", SURVEY_PAGE + "{token}/qr.png", r.member_qr),
@@ -122,6 +125,15 @@ class SurveyRoutes:
         return self.site.render(request, "survey.html", campaign=campaign, unit=unit,
                                 links=links, answered=answered,
                                 total=sum(answered.values()))
+
+    async def results(self, request: web.Request) -> web.StreamResponse:
+        actor = self._actor(request)
+        unit = request.query.get("unit", "")
+        async with self.site.uows() as uow:
+            found = await self.cases.results.results(
+                uow, actor.person_id, int(request.match_info["id"]),
+                int(unit) if unit.isdigit() else None, self.site.lang(request))
+        return self.site.render(request, "survey_results.html", r=found)
 
     # -- members (no session) -----------------------------------------------------------------
     async def member_page(self, request: web.Request) -> web.StreamResponse:

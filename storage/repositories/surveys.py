@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import upsert
+from storage.dialect import is_postgres, upsert
 from storage.models import OrgUnit
+from storage.repositories.members import Members, latest_members
+from storage.repositories.org import in_subtrees
 from storage.repositories.unit_messages import Sent, UnitRows, new_token, to_chairs
 from storage.survey_models import SurveyCampaign, SurveyResponse, SurveyUnit
 
@@ -82,6 +84,89 @@ class Surveys:
             select(SurveyUnit, OrgUnit).join(OrgUnit, OrgUnit.id == SurveyUnit.unit_id)
             .where(SurveyUnit.campaign_id == campaign_id).order_by(OrgUnit.path))
         return [(s, u) for s, u in rows.all()]
+
+    # -- results -------------------------------------------------------------------------------
+    @staticmethod
+    def _scope(campaign_id: int, paths: Sequence[str]) -> list[Any]:
+        where: list[Any] = [SurveyResponse.campaign_id == campaign_id]
+        if paths:
+            where.append(SurveyResponse.unit_id.in_(select(OrgUnit.id)
+                                                    .where(in_subtrees(paths))))
+        return where
+
+    async def answered(self, campaign_id: int, paths: Sequence[str]) -> dict[int, int]:
+        """Responses per unit, for the units under these paths."""
+        rows = await self.s.execute(
+            select(SurveyResponse.unit_id, func.count())
+            .where(*self._scope(campaign_id, paths)).group_by(SurveyResponse.unit_id))
+        return {int(u): int(n) for u, n in rows.all()}
+
+    async def value_counts(self, campaign_id: int, paths: Sequence[str], key: str
+                           ) -> dict[str, int]:
+        """How many responses gave each answer to one question (a choice, a point of a
+        scale): one grouped statement."""
+        value = SurveyResponse.answers[key].as_string()
+        rows = await self.s.execute(
+            select(value, func.count()).where(*self._scope(campaign_id, paths),
+                                              value.is_not(None)).group_by(value))
+        return {str(v): int(n) for v, n in rows.all()}
+
+    async def ticked_counts(self, campaign_id: int, paths: Sequence[str], key: str
+                            ) -> tuple[dict[str, int], int]:
+        """For a question of several choices: how many ticked each, and how many answered."""
+        scope = self._scope(campaign_id, paths)
+        answered = int(await self.s.scalar(
+            select(func.count()).select_from(SurveyResponse)
+            .where(*scope, SurveyResponse.answers[key].as_json().is_not(None))) or 0)
+        if is_postgres(self.s):
+            ticked = func.jsonb_array_elements_text(
+                SurveyResponse.answers[key].as_json()).table_valued("value")
+        else:
+            ticked = func.json_each(SurveyResponse.answers,
+                                    f'$."{key}"').table_valued("value")
+        rows = await self.s.execute(
+            select(ticked.c.value, func.count()).select_from(SurveyResponse)
+            .join(ticked, true()).where(*scope).group_by(ticked.c.value))
+        return {str(v): int(n) for v, n in rows.all()}, answered
+
+    async def texts(self, campaign_id: int, paths: Sequence[str], key: str,
+                    official_units: Sequence[int], own_units: Sequence[int], limit: int
+                    ) -> tuple[list[str], int, int]:
+        """Free-text answers to one question from the units whose parent is one of
+        ``official_units`` or that are one of ``own_units`` (privacy by level), newest first,
+        at most ``limit``; then how many such readable answers there are, and how many in
+        all."""
+        value = SurveyResponse.answers[key].as_string()
+        scope = [*self._scope(campaign_id, paths), value.is_not(None), value != ""]
+        readable = SurveyResponse.unit_id.in_(select(OrgUnit.id).where(or_(
+            OrgUnit.parent_id.in_(list(official_units)), OrgUnit.id.in_(list(own_units)))))
+        total = int(await self.s.scalar(select(func.count()).select_from(SurveyResponse)
+                                        .where(*scope)) or 0)
+        shown = int(await self.s.scalar(select(func.count()).select_from(SurveyResponse)
+                                        .where(*scope, readable)) or 0)
+        rows = await self.s.scalars(
+            select(value).where(*scope, readable)
+            .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
+            .limit(limit))
+        return [str(t) for t in rows.all()], shown, total
+
+    async def numbers(self, campaign_id: int, paths: Sequence[str], key: str, mean: bool
+                      ) -> tuple[int, float | None]:
+        """How many answered one question, and (for a number) the mean answer."""
+        value = SurveyResponse.answers[key]
+        row = (await self.s.execute(
+            select(func.count(value.as_string()),
+                   func.avg(value.as_float()) if mean else literal(None))
+            .where(*self._scope(campaign_id, paths)))).one()
+        return int(row[0] or 0), round(float(row[1]), 2) if row[1] is not None else None
+
+    async def members_in(self, campaign_id: int, path: str, form_id: str, question: str
+                         ) -> tuple[Members, dict[int, tuple[int, str]]]:
+        """Members of the campaign's units under ``path`` (their latest monthly reports)."""
+        units = select(SurveyUnit.unit_id).where(
+            SurveyUnit.campaign_id == campaign_id,
+            SurveyUnit.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.like(f"{path}%"))))
+        return await latest_members(self.s, units, form_id, question)
 
     async def campaigns_on(self, form_id: str) -> int:
         """Campaigns that ask this form (any version): a form they ask is in use."""

@@ -7,7 +7,9 @@ official gets nothing."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -15,6 +17,7 @@ from storage.survey_models import FormDefinition, SurveyResponse
 from tests.conftest import RecordingChannel
 from tests.helpers import invite, say
 from tests.web.client import Browser, ask_link, hidden
+from tests.web.phone import Phone
 
 SURVEY = re.compile(r"http://127\.0\.0\.1:\d+/web/s/[A-Za-z0-9_-]+")
 ANSWERS = {"q.doi_song": "kho_khan_hon", "q.viec_lam": "du_viec", "q.thu_nhap": "tu_5_den_8",
@@ -134,3 +137,78 @@ async def test_survey_routes_refuse_other_subtrees_and_bad_windows(
     finally:
         await stranger.close()
     assert await responses(web_app) == []
+
+
+async def monthly(app: App, unit_code: str, members: int) -> None:
+    async with app.uows() as uow:
+        unit = await uow.units.by_code(unit_code)
+        assert unit is not None
+        await uow.reports.add(
+            ref=f"BC-2026-{members:06d}", unit_id=unit.id, person_id=1, identity_id=None,
+            form_id="bao_cao_thang", form_version=1, period="2026-10", category=None,
+            severity=None, answers={"so_doan_vien": members}, submitted_at=app.clock.now())
+        await uow.commit()
+
+
+async def links(app: App) -> dict[str, str]:
+    async with app.uows() as uow:
+        return {u.code: s.token for s, u in await uow.surveys.units(1)}
+
+
+@pytest.fixture
+async def phones() -> AsyncIterator[list[Phone]]:
+    made = [Phone(javascript=True), Phone(javascript=False), Phone(javascript=True)]
+    yield made
+    for phone in made:
+        await phone.close()
+
+
+async def answer_on(phone: Phone, url: str, life: str, text: str) -> None:
+    await phone.open(url)
+    assert "Phiếu ẩn danh" in await phone.text("#anonymous")
+    await phone.click(f"input[name='q.doi_song'][value={life}]")
+    await phone.click("input[name='q.viec_lam'][value=du_viec]")
+    await phone.click("input[name='q.thu_nhap'][value=tu_8_den_12]")
+    await phone.click("input[name='q.hai_long'][value='5']")
+    await phone.click("input[name='q.van_de[]'][value=tien_luong]")
+    await phone.type("#in-tam_tu", text)
+    await phone.click("#send")
+    await phone.wait("the thanks", lambda: phone.driver.find_elements("css selector",
+                                                                       "#thanks"))
+
+
+@pytest.mark.timeout(240)
+async def test_members_answer_in_a_phone_browser_and_the_results_respect_privacy_by_level(
+        web_app: App, channel: RecordingChannel, browser: Browser,
+        phones: list[Phone]) -> None:
+    base, _ = await opened(web_app, channel, browser)
+    await monthly(web_app, "DEMO_CS1", 40)
+    await monthly(web_app, "DEMO_CS2", 20)
+    tokens = await links(web_app)
+    first, second, third = phones
+    cs1, cs2 = (f"{base}/web/s/{tokens[c]}" for c in ("DEMO_CS1", "DEMO_CS2"))
+    await answer_on(first, cs1, "cai_thien", "Mong có thêm nhà trọ cho công nhân")
+    await answer_on(second, cs1, "nhu_cu", "Tăng ca nhiều")
+    await answer_on(third, cs2, "kho_khan_hon", "Lương thấp")
+    await first.screenshot("khao_sat-thanh_vien.png")
+    await first.open(cs1)  # the same browser: no second answer
+    assert await first.shown("#already")
+    assert not first.driver.find_elements("css selector", "#send")
+    status, page = await browser.get(f"{base}/web/surveys/1/results")
+    assert status == 200
+    assert "3 phiếu trả lời từ 3 CĐCS." in page
+    assert "Tỷ lệ trả lời: 5% của 60 đoàn viên." in page
+    assert re.search(r'id="opt-doi_song-cai_thien">.*?1 \(33%\)', page)
+    assert re.search(r'id="opt-hai_long-5">.*?3 \(100%\)', page) and "trung bình 5.0" in page
+    assert "Mong có thêm nhà trọ cho công nhân" in page and "Lương thấp" in page
+    # The province, above the district: counts, and no free text.
+    await say(web_app, "tinh", await invite(web_app, "DEMO_TINH", role="official"))
+    province = Browser()
+    try:
+        await province.sign_in(await ask_link(web_app, channel, "tinh"))
+        status, page = await province.get(f"{base}/web/surveys/1/results")
+        assert status == 200 and "3 phiếu trả lời từ 3 CĐCS." in page
+        assert "Mong có thêm nhà trọ" not in page and "Lương thấp" not in page
+        assert "3 ý kiến không hiển thị: chỉ cấp trên trực tiếp của đơn vị được đọc." in page
+    finally:
+        await province.close()
