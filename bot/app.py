@@ -84,6 +84,7 @@ from handlers.reports.render import Renderer
 from handlers.reports.viewing import ReportViews
 from handlers.surveys.answering import SurveyPages
 from handlers.surveys.campaigns import Campaigns
+from handlers.surveys.export import SurveyExport
 from handlers.surveys.forms import FormImport
 from handlers.surveys.results import SurveyResultsDesk
 from scheduler.fire_poller import FirePoller
@@ -354,10 +355,11 @@ def build_app(
     directive_pages.add(http.app, web_site, directive_cases)
     form_import = FormImport(catalog.forms, catalog.common.yes_no)
     answering = SurveyPages(catalog.common)
+    survey_results = SurveyResultsDesk(answering, policy.directives, tz)
     survey_cases = survey_pages.SurveyUseCases(
         Campaigns(form_import, shipped_surveys(), translator,
                   [c.key for c in catalog.languages], settings.default_language, base_url, tz),
-        answering, SurveyResultsDesk(answering, policy.directives, tz))
+        answering, survey_results, SurveyExport(survey_results, translator, tz))
     survey_pages.add(http.app, web_site, survey_cases)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:

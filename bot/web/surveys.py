@@ -9,6 +9,7 @@ address). Who may open or see a campaign is the use cases' decision; a route tur
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from handlers.directives.publishing import Actor, Refused, manages, official_uni
 from handlers.reports.page import NotYours
 from handlers.surveys.answering import SurveyPages, SurveyView
 from handlers.surveys.campaigns import SURVEY_PAGE, Campaigns
+from handlers.surveys.export import SurveyExport
 from handlers.surveys.results import SurveyResultsDesk
 
 
@@ -32,6 +34,7 @@ class SurveyUseCases:
     campaigns: Campaigns
     pages: SurveyPages
     results: SurveyResultsDesk
+    export: SurveyExport
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ def add(app: web.Application, site: WebSite, cases: SurveyUseCases) -> None:
         ("POST", "/web/surveys", r.create),
         ("GET", "/web/surveys/{id:\\d+}", r.page),
         ("GET", "/web/surveys/{id:\\d+}/results", r.results),
+        ("GET", "/web/surveys/{id:\\d+}/export.xlsx", r.export),
         ("GET", SURVEY_PAGE + "{token}", r.member_page),
         ("POST", SURVEY_PAGE + "{token}", r.member_answer),
         ("GET", SURVEY_PAGE + "{token}/qr.png", r.member_qr),
@@ -135,6 +139,26 @@ class SurveyRoutes:
                 int(unit) if unit.isdigit() else None, self.site.lang(request))
         return self.site.render(request, "survey_results.html", r=found)
 
+    async def export(self, request: web.Request) -> web.StreamResponse:
+        """The results as a workbook, for the reader's scope; the download is audited."""
+        actor = self._actor(request)
+        unit = request.query.get("unit", "")
+        out = io.BytesIO()
+        async with self.site.uows() as uow:
+            found = await self.cases.export.write(
+                uow, actor.person_id, int(request.match_info["id"]),
+                int(unit) if unit.isdigit() else None, self.site.lang(request), out)
+            await uow.audit.write("survey.exported", self.site.clock.now(),
+                                  subject=f"survey:{found.campaign.id}",
+                                  details={"unit": found.scope.code,
+                                           "responses": found.responses},
+                                  person_id=actor.person_id, identity_id=actor.identity_id)
+            await uow.commit()
+        name = f"khao-sat-{found.campaign.id}-{found.scope.code}.xlsx"
+        return web.Response(body=out.getvalue(), headers={
+            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "Content-Disposition": f'attachment; filename="{_ascii(name)}"'})
+
     # -- members (no session) -----------------------------------------------------------------
     async def member_page(self, request: web.Request) -> web.StreamResponse:
         cookie = request.cookies.get(DEVICE_COOKIE)
@@ -197,6 +221,10 @@ class SurveyRoutes:
                                 fields=fields, member_csrf=self.site.member_csrf(cookie),
                                 thanks=thanks, has_errors=bool(errors),
                                 title=view.form.title_text(lang))
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
 
 
 def _field(q: Question, lang: str, answers: dict[str, Any], errors: dict[str, str]) -> Field:

@@ -81,7 +81,7 @@ def text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
     return cell
 
 
-class _Sheet:
+class Sheet:
     def __init__(self, book: Workbook, title: str, headers: Sequence[str],
                  widths: Sequence[int]) -> None:
         from openpyxl.styles import Font
@@ -188,7 +188,7 @@ class WorkbookWriter:
         return summary
 
     # -- reports --------------------------------------------------------------------------
-    def _report_sheet(self, book: Workbook, form: Form, periodic: bool) -> _Sheet:
+    def _report_sheet(self, book: Workbook, form: Form, periodic: bool) -> Sheet:
         fixed = ["ref", "unit_code", "unit", "reporter", "submitted_at"]
         if periodic:
             fixed += ["period", "nil"]
@@ -196,7 +196,7 @@ class WorkbookWriter:
         headers += [q.text(self.lang).rstrip("?: ") for q in form.questions]
         widths = [16, 14, 36, 20, 17, *([18, 10] if periodic else [])]
         widths += [40 if q.free_text else 18 for q in form.questions]
-        return _Sheet(book, form.title_text(self.lang), headers, widths)
+        return Sheet(book, form.title_text(self.lang), headers, widths)
 
     def _report_values(self, form: Form, row: ReportRow, reader: Reader,
                        periodic: bool) -> list[Any]:
@@ -226,7 +226,7 @@ class WorkbookWriter:
                    reader: Reader) -> int:
         cols = ["incident", "ref", "unit_code", "unit", "severity", "state", "opened_at",
                 "acknowledged_at", "ack_minutes", "resolved_at", "resolve_hours", "resolution"]
-        sheet = _Sheet(book, self.t("export.sheet.incidents"),
+        sheet = Sheet(book, self.t("export.sheet.incidents"),
                        [self.t(f"export.col.{c}") for c in cols],
                        [10, 16, 14, 36, 14, 16, 17, 17, 12, 17, 12, 40])
         for incident, ref, where in rows:
@@ -253,7 +253,7 @@ class WorkbookWriter:
         """The period's directives, one row per unit: what it answered and when."""
         cols = ["directive", "title", "answer_by", "unit_code", "unit", "answer", "received_at",
                 "disseminated_at", "reached", "reached_on", "method", "member_reads"]
-        sheet = _Sheet(book, self.t("export.sheet.directives"),
+        sheet = Sheet(book, self.t("export.sheet.directives"),
                        [self.t(f"export.col.{c}") for c in cols],
                        [10, 40, 12, 14, 36, 16, 17, 17, 12, 12, 16, 12])
         for directive, row, where, reads in rows:
@@ -271,7 +271,7 @@ class WorkbookWriter:
     def _ledger(self, book: Workbook, rows: Sequence[tuple[Any, OrgUnit, str | None]]) -> int:
         cols = ["period", "unit_code", "unit", "due_on", "status", "filed_at", "ref",
                 "listed_at"]
-        sheet = _Sheet(book, self.t("export.sheet.ledger"),
+        sheet = Sheet(book, self.t("export.sheet.ledger"),
                        [self.t(f"export.col.{c}") for c in cols],
                        [26, 14, 36, 12, 16, 17, 16, 17])
         for row, where, ref in rows:

@@ -168,6 +168,15 @@ class Surveys:
             SurveyUnit.unit_id.in_(select(OrgUnit.id).where(OrgUnit.path.like(f"{path}%"))))
         return await latest_members(self.s, units, form_id, question)
 
+    async def response_page(self, campaign_id: int, paths: Sequence[str], after: int,
+                            limit: int) -> Sequence[tuple[SurveyResponse, OrgUnit]]:
+        """Responses in id order after ``after`` (an export reads them page by page)."""
+        rows = await self.s.execute(
+            select(SurveyResponse, OrgUnit).join(OrgUnit, OrgUnit.id == SurveyResponse.unit_id)
+            .where(*self._scope(campaign_id, paths), SurveyResponse.id > after)
+            .order_by(SurveyResponse.id).limit(limit))
+        return [(r, u) for r, u in rows.all()]
+
     async def campaigns_on(self, form_id: str) -> int:
         """Campaigns that ask this form (any version): a form they ask is in use."""
         return int(await self.s.scalar(

@@ -6,10 +6,13 @@ official gets nothing."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.app import App
@@ -90,12 +93,31 @@ async def test_members_answer_anonymously_once_per_browser_and_the_district_coun
     try:
         _, page = await other.get(link)
         await other.post(link, [("csrf", hidden(page, "csrf")), *ANSWERS.items(),
-                                ("q.van_de[]", "tien_luong")])
+                                ("q.van_de[]", "tien_luong"), ("q.tam_tu", "=1+1 tăng lương")])
     finally:
         await other.close()
     status, page = await browser.get(base + "/web/surveys/1")
     assert status == 200 and "Đã có 2 phiếu trả lời từ 3 CĐCS." in page
     assert re.search(rf'id="unit-{cs1.id}"><td>[^<]+</td><td>2</td>', page)
+    # The export: a row per response, typed cells, and the summary.
+    status, data, kind = await browser.get_bytes(base + "/web/surveys/1/export.xlsx")
+    assert status == 200 and kind.startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["Phiếu trả lời", "Tổng hợp"]
+    sheet = list(book["Phiếu trả lời"].iter_rows(values_only=True))
+    assert sheet[0][:5] == ("Mã đơn vị", "Đơn vị", "Thời gian trả lời",
+                            "Đời sống của anh/chị năm nay so với năm trước", "Việc làm hiện nay")
+    assert [r[:2] + r[3:] for r in sheet[1:]] == [
+        ("DEMO_CS1", "CĐCS Công ty TNHH May Bắc Hà", "Khó khăn hơn", "Đủ việc làm",
+         "Từ 5 đến dưới 8 triệu", 4, "Nhà ở; Khác", "Giá thuê trọ tăng", None, None),
+        ("DEMO_CS1", "CĐCS Công ty TNHH May Bắc Hà", "Khó khăn hơn", "Đủ việc làm",
+         "Từ 5 đến dưới 8 triệu", 4, "Tiền lương", None, "=1+1 tăng lương", None)]
+    assert isinstance(sheet[1][2], datetime)
+    assert book["Phiếu trả lời"]["J3"].data_type == "s"  # typed text, never a formula
+    summary = list(book["Tổng hợp"].iter_rows(values_only=True))
+    assert ("Số phiếu trả lời", "Liên đoàn Lao động huyện Bắc Hà (demo)", 2, None) in summary
+    assert ("Mức độ hài lòng với hoạt động của công đoàn (1: rất không hài lòng, 5: rất hài "
+            "lòng)?", "4", 2, 100) in summary
 
 
 async def test_survey_routes_refuse_other_subtrees_and_bad_windows(
@@ -210,5 +232,9 @@ async def test_members_answer_in_a_phone_browser_and_the_results_respect_privacy
         assert status == 200 and "3 phiếu trả lời từ 3 CĐCS." in page
         assert "Mong có thêm nhà trọ" not in page and "Lương thấp" not in page
         assert "3 ý kiến không hiển thị: chỉ cấp trên trực tiếp của đơn vị được đọc." in page
+        status, data, _ = await province.get_bytes(f"{base}/web/surveys/1/export.xlsx")
+        rows = list(load_workbook(io.BytesIO(data))["Phiếu trả lời"].iter_rows(
+            values_only=True))
+        assert [r[9] for r in rows[1:]] == ["(chỉ cấp trên trực tiếp được xem)"] * 3
     finally:
         await province.close()
