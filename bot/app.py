@@ -83,6 +83,8 @@ from handlers.reports.page import FormPages
 from handlers.reports.render import Renderer
 from handlers.reports.viewing import ReportViews
 from handlers.surveys.answering import SurveyPages
+from handlers.surveys.campaigns import CLOSE as SURVEY_CLOSE
+from handlers.surveys.campaigns import REMIND as SURVEY_REMIND
 from handlers.surveys.campaigns import Campaigns
 from handlers.surveys.export import SurveyExport
 from handlers.surveys.forms import FormImport
@@ -328,6 +330,13 @@ def build_app(
     rs = settings.retention
     sweeper = Sweeper(RetentionPolicy(timedelta(days=rs.events_days),
                                       timedelta(days=rs.outbox_days), rs.batch))
+    form_import = FormImport(catalog.forms, catalog.common.yes_no)
+    answering = SurveyPages(catalog.common)
+    campaigns = Campaigns(form_import, shipped_surveys(), translator,
+                          [c.key for c in catalog.languages], settings.default_language,
+                          base_url, tz, (policy.directives.members_form,
+                                         policy.directives.members_question))
+    survey_results = SurveyResultsDesk(answering, policy.directives, tz)
     fires = FirePoller(
         uows,
         clock,
@@ -336,7 +345,8 @@ def build_app(
          PLAN: calendar.on_plan, CALENDAR_STEP: calendar.on_step,
          DIGEST_WEEK: digest.on_week, DIGEST_SEND: digest.on_send,
          EXPORT_BUILD: exports.on_build, RETENTION_SWEEP: sweeper.on_sweep,
-         DIRECTIVE_STEP: reminders.on_step},
+         DIRECTIVE_STEP: reminders.on_step, SURVEY_REMIND: campaigns.on_remind,
+         SURVEY_CLOSE: campaigns.on_close},
         on_commit=delivery.wake,
     )
     pages = FormPages(flow, periodic, translator, tz, settings.default_language, adapters)
@@ -353,13 +363,8 @@ def build_app(
     directive_cases = directive_pages.DirectiveUseCases(
         publishing, answers, DirectiveViewing(policy.directives), MemberPages())
     directive_pages.add(http.app, web_site, directive_cases)
-    form_import = FormImport(catalog.forms, catalog.common.yes_no)
-    answering = SurveyPages(catalog.common)
-    survey_results = SurveyResultsDesk(answering, policy.directives, tz)
     survey_cases = survey_pages.SurveyUseCases(
-        Campaigns(form_import, shipped_surveys(), translator,
-                  [c.key for c in catalog.languages], settings.default_language, base_url, tz),
-        answering, survey_results, SurveyExport(survey_results, translator, tz))
+        campaigns, answering, survey_results, SurveyExport(survey_results, translator, tz))
     survey_pages.add(http.app, web_site, survey_cases)
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:

@@ -92,7 +92,7 @@ class WeeklyDigest:
         lang = person.language or self.default_language
         figures = await gather(uow, unit, week_bounds(day, self.tz, self.rule.chart_weeks),
                                now, now.astimezone(self.tz).date(),
-                               self.rule.open_incident_hours, self.words.directive_rule)
+                               self.rule.open_incident_hours, self.words.directive_rule, lang)
         text = self.text(lang, figures)
         file = None
         if not figures.quiet and self.channels.capabilities(identity.channel).photos_out:

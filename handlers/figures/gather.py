@@ -15,6 +15,7 @@ from bot.engine.form import Form
 from bot.policy import DirectiveRule
 from handlers.calendar.overdue import Compliance, compliance
 from handlers.directives.figures import DirectiveFigures, recent
+from handlers.surveys.results import ClosedSurvey, closed_in
 from storage.models import OrgUnit
 from storage.repositories.stats import IncidentCounts
 from storage.uow import UnitOfWork
@@ -37,6 +38,8 @@ class Figures:
     grassroots: int
     # Directives that reached the subtree lately, with their figures there.
     directives: tuple[DirectiveFigures, ...] = ()
+    # Member surveys that closed in the reported window.
+    surveys: tuple[ClosedSurvey, ...] = ()
 
     def count(self, key: str, back: int = 0) -> int:
         """Reports of one category in the reported window (``back`` windows earlier)."""
@@ -63,7 +66,7 @@ class Figures:
 
 async def gather(uow: UnitOfWork, unit: OrgUnit, bounds: tuple[datetime, ...], now: datetime,
                  today: date, stale_hours: float,
-                 directive_rule: DirectiveRule | None = None) -> Figures:
+                 directive_rule: DirectiveRule | None = None, lang: str = "vi") -> Figures:
     paths = [unit.path]
     reports = await uow.stats.reports_by_week(paths, bounds)
     start, end = bounds[-2], bounds[-1]
@@ -79,6 +82,8 @@ async def gather(uow: UnitOfWork, unit: OrgUnit, bounds: tuple[datetime, ...], n
         overdue=await uow.obligations.overdue_count(paths), compliance=ledger,
         enrolled=enrolled, grassroots=total,
         directives=tuple(await recent(uow, paths, today, directive_rule))
+        if directive_rule is not None else (),
+        surveys=tuple(await closed_in(uow, unit, start, end, directive_rule, lang))
         if directive_rule is not None else (),
     )
 

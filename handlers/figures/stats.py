@@ -26,7 +26,8 @@ class StatsDesk:
         bounds = (turn.now - 2 * week, turn.now - week, turn.now)
         for unit in units:
             figures = await gather(turn.uow, unit, bounds, turn.now, turn.local_now.date(),
-                                   self.rule.open_incident_hours, self.words.directive_rule)
+                                   self.rule.open_incident_hours, self.words.directive_rule,
+                                   turn.lang)
             title = turn.t(Msg("stats.title", unit=unit.name,
                                time=f"{turn.local_now:%H:%M %d/%m/%Y}"))
             body = self.words.body(turn.t, turn.lang, figures, "figures.previous_days",

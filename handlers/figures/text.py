@@ -80,7 +80,13 @@ class FiguresText:
 
     @staticmethod
     def _directives(t: Translate, f: Figures) -> list[str]:
-        return [line for d in f.directives for line in directive_lines(t, d)]
+        lines = [line for d in f.directives for line in directive_lines(t, d)]
+        for s in f.surveys:
+            rate = t(Msg("figures.survey_rate", rate=s.rate, members=s.members.total)) \
+                if s.rate is not None else ""
+            lines.append(t(Msg("figures.survey_closed", title=s.title, count=s.responses,
+                               units=s.units, rate=rate)))
+        return lines
 
     def _stale(self, t: Translate, f: Figures) -> str:
         return t(Msg("figures.stale", hours=f"{self.stale_hours:g}", count=f.incidents.stale,

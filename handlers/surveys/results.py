@@ -12,6 +12,7 @@ responses are not loaded to be counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.engine.form import Question
@@ -147,3 +148,41 @@ class SurveyResultsDesk:
                  ) -> tuple[Option, ...]:
         return tuple(Option(c.key, c.text(lang), counts.get(c.key, 0),
                             _percent(counts.get(c.key, 0), answered)) for c in q.choices)
+
+
+@dataclass(frozen=True)
+class ClosedSurvey:
+    """A campaign that ended, as the weekly digest sums it up (once: the week it closed)."""
+
+    title: str
+    responses: int
+    units: int
+    members: Members
+
+    @property
+    def rate(self) -> int | None:
+        return _percent(self.responses, self.members.total) if self.members.total else None
+
+
+async def closed_in(uow: UnitOfWork, unit: OrgUnit, start: datetime, end: datetime,
+                    rule: DirectiveRule, lang: str) -> list[ClosedSurvey]:
+    """Campaigns closed in [start, end) that reached ``unit``'s subtree: over that subtree
+    (a campaign opened above it), or whole (one opened inside it)."""
+    out = []
+    for campaign, top in await uow.surveys.closed_between(start, end):
+        if top.path.startswith(unit.path):
+            scope = top.path
+        elif unit.path.startswith(top.path):
+            scope = unit.path
+        else:
+            continue
+        answered = await uow.surveys.answered(campaign.id, [scope])
+        links = [u for _, u in await uow.surveys.units(campaign.id)
+                 if u.path.startswith(scope)]
+        members, _ = await uow.surveys.members_in(campaign.id, scope, rule.members_form,
+                                                  rule.members_question)
+        stored = await uow.forms.latest(campaign.form_id)
+        title = (stored.definition.get("title", {}) if stored else {}) or {}
+        out.append(ClosedSurvey(title.get(lang) or title.get("vi", campaign.form_id),
+                                sum(answered.values()), len(links), members))
+    return out

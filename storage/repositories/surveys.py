@@ -177,6 +177,25 @@ class Surveys:
             .order_by(SurveyResponse.id).limit(limit))
         return [(r, u) for r, u in rows.all()]
 
+    async def closed_between(self, start: datetime, end: datetime
+                             ) -> Sequence[tuple[SurveyCampaign, OrgUnit]]:
+        """Campaigns that closed in [start, end), with their unit."""
+        rows = await self.s.execute(
+            select(SurveyCampaign, OrgUnit).join(OrgUnit, OrgUnit.id == SurveyCampaign.unit_id)
+            .where(SurveyCampaign.closed_at >= start, SurveyCampaign.closed_at < end)
+            .order_by(SurveyCampaign.id))
+        return [(c, u) for c, u in rows.all()]
+
+    async def remind_units(self, campaign_id: int, unit_ids: Sequence[int], sent: Sent,
+                           default_language: str, now: datetime, key: str) -> int:
+        """``sent`` to the chairs of these units of the campaign only."""
+        if not unit_ids:
+            return 0
+        rows = UnitRows(SurveyUnit, [SurveyUnit.campaign_id == campaign_id,
+                                     SurveyUnit.unit_id.in_(list(unit_ids))], UNIT_PAGE)
+        return await to_chairs(self.s, rows, sent, default_language, now, kind="reminder",
+                               key=key)
+
     async def campaigns_on(self, form_id: str) -> int:
         """Campaigns that ask this form (any version): a form they ask is in use."""
         return int(await self.s.scalar(
