@@ -51,8 +51,8 @@ class SurveyExport:
                       *(q.text(lang).rstrip("?: ") for q in questions)],
                      [14, 36, 17, *(40 if q.free_text else 18 for q in questions)])
         after = 0
-        while page := await uow.surveys.response_page(campaign_id, [found.scope.path], after,
-                                                      PAGE):
+        paths = [] if found.scope.id == found.campaign.unit_id else [found.scope.path]
+        while page := await uow.surveys.response_page(campaign_id, paths, after, PAGE):
             for response, unit in page:
                 readable = may_read_of(reader, unit.id, unit.parent_id)
                 rows.add([unit.code, unit.name,

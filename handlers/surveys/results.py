@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.engine.form import Question
@@ -58,7 +59,8 @@ class SurveyResults:
     units: int  # CĐCS of the campaign in the scope
     members: Members
     questions: tuple[QuestionResult, ...]
-    by_unit: tuple[tuple[OrgUnit, int, int | None], ...]  # (unit, responses, members)
+    # (unit: a row with id, code, name, path; responses; members)
+    by_unit: tuple[tuple[Any, int, int | None], ...]
 
     @property
     def rate(self) -> int | None:
@@ -105,14 +107,17 @@ class SurveyResultsDesk:
         if engine is None:
             raise NotYours(campaign_id)
         form = engine.forms[campaign.form_id]
-        paths = [scope.path]
+        # The campaign's whole subtree needs no filter on units: every response is in it.
+        paths = [] if scope.id == campaign.unit_id else [scope.path]
         answered = await uow.surveys.answered(campaign.id, paths)
-        links = [u for _, u in await uow.surveys.units(campaign.id)
-                 if u.path.startswith(scope.path)]
+        links = await uow.surveys.unit_rows(campaign.id, scope.path)
         members, per_unit = await uow.surveys.members_in(
             campaign.id, scope.path, self.rule.members_form, self.rule.members_question)
         reader = Reader.of(await uow.memberships.of_person(person_id))
-        questions = tuple([await self._question(uow, campaign.id, paths, q, lang, reader)
+        single = [q.key for q in form.questions if q.choices and not q.kind.multi]
+        counted = await uow.surveys.value_counts_many(campaign.id, paths, single)
+        questions = tuple([await self._question(uow, campaign.id, paths, q, lang, reader,
+                                                counted.get(q.key))
                            for q in form.questions])
         return SurveyResults(
             campaign, form.title_text(lang), scope, tuple(scopes), sum(answered.values()),
@@ -121,13 +126,14 @@ class SurveyResultsDesk:
                   for u in links))
 
     async def _question(self, uow: UnitOfWork, campaign_id: int, paths: list[str],
-                        q: Question, lang: str, reader: Reader) -> QuestionResult:
+                        q: Question, lang: str, reader: Reader,
+                        counts: dict[str, int] | None) -> QuestionResult:
         label = q.text(lang)
         if q.kind.multi:
             counts, answered = await uow.surveys.ticked_counts(campaign_id, paths, q.key)
             return QuestionResult(q, label, answered, self._options(q, counts, answered, lang))
         if q.choices:
-            counts = await uow.surveys.value_counts(campaign_id, paths, q.key)
+            counts = counts or {}
             answered = sum(counts.values())
             mean = None
             if q.type == "scale" and answered:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, or_, select, true
+from sqlalchemy import case, func, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import is_postgres, upsert
@@ -79,6 +79,16 @@ class Surveys:
             .group_by(SurveyResponse.unit_id))
         return {int(u): int(n) for u, n in rows.all()}
 
+    async def unit_rows(self, campaign_id: int, path: str) -> Sequence[Any]:
+        """The campaign's units under ``path`` as plain rows (id, code, name, path, parent_id):
+        a province's thousand units without building an object for each."""
+        rows = await self.s.execute(
+            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.path, OrgUnit.parent_id)
+            .join(SurveyUnit, SurveyUnit.unit_id == OrgUnit.id)
+            .where(SurveyUnit.campaign_id == campaign_id, OrgUnit.path.like(f"{path}%"))
+            .order_by(OrgUnit.path))
+        return rows.all()
+
     async def units(self, campaign_id: int) -> Sequence[tuple[SurveyUnit, OrgUnit]]:
         rows = await self.s.execute(
             select(SurveyUnit, OrgUnit).join(OrgUnit, OrgUnit.id == SurveyUnit.unit_id)
@@ -88,6 +98,8 @@ class Surveys:
     # -- results -------------------------------------------------------------------------------
     @staticmethod
     def _scope(campaign_id: int, paths: Sequence[str]) -> list[Any]:
+        """The campaign's responses from units under these paths (all of them when none:
+        the campaign's own subtree needs no filter)."""
         where: list[Any] = [SurveyResponse.campaign_id == campaign_id]
         if paths:
             where.append(SurveyResponse.unit_id.in_(select(OrgUnit.id)
@@ -101,15 +113,24 @@ class Surveys:
             .where(*self._scope(campaign_id, paths)).group_by(SurveyResponse.unit_id))
         return {int(u): int(n) for u, n in rows.all()}
 
-    async def value_counts(self, campaign_id: int, paths: Sequence[str], key: str
-                           ) -> dict[str, int]:
-        """How many responses gave each answer to one question (a choice, a point of a
-        scale): one grouped statement."""
-        value = SurveyResponse.answers[key].as_string()
+    async def value_counts_many(self, campaign_id: int, paths: Sequence[str],
+                                keys: Sequence[str]) -> dict[str, dict[str, int]]:
+        """For several one-answer questions at once (choices, scales): how many gave each
+        answer. One scan of the responses grouped by the answers together (a few hundred
+        groups at most); each question's counts are summed from them."""
+        if not keys:
+            return {}
+        values = [SurveyResponse.answers[k].as_string() for k in keys]
         rows = await self.s.execute(
-            select(value, func.count()).where(*self._scope(campaign_id, paths),
-                                              value.is_not(None)).group_by(value))
-        return {str(v): int(n) for v, n in rows.all()}
+            select(*values, func.count()).where(*self._scope(campaign_id, paths))
+            .group_by(*values))
+        out: dict[str, dict[str, int]] = {k: {} for k in keys}
+        for row in rows.all():
+            n = int(row[-1])
+            for key, value in zip(keys, row[:-1], strict=True):
+                if value is not None:
+                    out[key][str(value)] = out[key].get(str(value), 0) + n
+        return out
 
     async def ticked_counts(self, campaign_id: int, paths: Sequence[str], key: str
                             ) -> tuple[dict[str, int], int]:
@@ -140,10 +161,12 @@ class Surveys:
         scope = [*self._scope(campaign_id, paths), value.is_not(None), value != ""]
         readable = SurveyResponse.unit_id.in_(select(OrgUnit.id).where(or_(
             OrgUnit.parent_id.in_(list(official_units)), OrgUnit.id.in_(list(own_units)))))
-        total = int(await self.s.scalar(select(func.count()).select_from(SurveyResponse)
-                                        .where(*scope)) or 0)
-        shown = int(await self.s.scalar(select(func.count()).select_from(SurveyResponse)
-                                        .where(*scope, readable)) or 0)
+        counted = (await self.s.execute(
+            select(func.count(), func.coalesce(func.sum(case((readable, 1), else_=0)), 0))
+            .select_from(SurveyResponse).where(*scope))).one()
+        total, shown = int(counted[0] or 0), int(counted[1] or 0)
+        if not shown:
+            return [], 0, total
         rows = await self.s.scalars(
             select(value).where(*scope, readable)
             .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
