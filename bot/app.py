@@ -86,6 +86,7 @@ from handlers.surveys.answering import SurveyPages
 from handlers.surveys.campaigns import CLOSE as SURVEY_CLOSE
 from handlers.surveys.campaigns import REMIND as SURVEY_REMIND
 from handlers.surveys.campaigns import Campaigns
+from handlers.surveys.chat import SurveyChat
 from handlers.surveys.export import SurveyExport
 from handlers.surveys.forms import FormImport
 from handlers.surveys.results import SurveyResultsDesk
@@ -152,7 +153,15 @@ class App:
 
     async def start_timers(self) -> None:
         """At start-up: plan the reporting calendar at the next poll (a changed policy or org
-        tree takes effect now, not at midnight)."""
+        tree takes effect now, not at midnight); the imported survey forms join the engine's
+        (a survey draft left open in the chat goes on after a restart)."""
+        if self.surveys is not None:
+            async with self.uows() as uow:
+                for stored in await uow.forms.current():
+                    engine = await self.surveys.pages.engine(uow, stored.form_id,
+                                                             stored.version)
+                    if engine is not None and stored.form_id not in self.catalog.forms:
+                        self.catalog.forms[stored.form_id] = engine.forms[stored.form_id]
         async with self.uows() as uow:
             await arm_calendar(uow, self.clock.now())
             await arm_digest(uow, self.policy.digest, self.tz, self.clock.now())
@@ -312,8 +321,6 @@ def build_app(
     for kind, question in (*exports.questions.items(), *periodic.questions.items(),
                            *directive_desk.questions.items()):
         dispatcher.asking.add_question(kind, question)
-    dispatcher.check_vocabulary()
-    flow.check_outcomes()
     reminders = DirectiveReminders(publishing, directive_texts, translator,
                                    settings.default_language)
     reachability = Reachability(translator, settings.default_language, adapters)
@@ -337,6 +344,13 @@ def build_app(
                           base_url, tz, (policy.directives.members_form,
                                          policy.directives.members_question))
     survey_results = SurveyResultsDesk(answering, policy.directives, tz)
+    survey_chat = SurveyChat(flow, answering, catalog.forms, dispatcher.asking.ask_choice)
+    flow.submitters.add("survey", survey_chat.submitted)
+    dispatcher.add_commands({"survey": survey_chat.command})
+    for kind, question in survey_chat.questions.items():
+        dispatcher.asking.add_question(kind, question)
+    dispatcher.check_vocabulary()
+    flow.check_outcomes()
     fires = FirePoller(
         uows,
         clock,

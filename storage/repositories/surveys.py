@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, literal, or_, select, true
@@ -218,6 +218,15 @@ class Surveys:
                                      SurveyUnit.unit_id.in_(list(unit_ids))], UNIT_PAGE)
         return await to_chairs(self.s, rows, sent, default_language, now, kind="reminder",
                                key=key)
+
+    async def open_on(self, today: date) -> Sequence[tuple[SurveyCampaign, OrgUnit]]:
+        """Campaigns taking answers on ``today`` (local), with their unit."""
+        rows = await self.s.execute(
+            select(SurveyCampaign, OrgUnit).join(OrgUnit, OrgUnit.id == SurveyCampaign.unit_id)
+            .where(SurveyCampaign.status == "open", SurveyCampaign.starts_on <= today,
+                   SurveyCampaign.ends_on >= today)
+            .order_by(SurveyCampaign.id))
+        return [(c, u) for c, u in rows.all()]
 
     async def campaigns_on(self, form_id: str) -> int:
         """Campaigns that ask this form (any version): a form they ask is in use."""

@@ -4,6 +4,7 @@ the day after, and summed up once in the weekly digest of the week it closed."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
@@ -15,7 +16,7 @@ from bot.clock import ManualClock
 from handlers.directives.publishing import Actor
 from handlers.figures.digest import week_bounds
 from handlers.figures.gather import gather
-from storage.survey_models import SurveyCampaign
+from storage.survey_models import SurveyCampaign, SurveyResponse
 from tests.conftest import RecordingChannel, make_app
 from tests.handlers.test_calendar import local
 from tests.helpers import invite, say, seed
@@ -91,3 +92,36 @@ async def test_a_campaign_reminds_units_answering_little_closes_and_reaches_the_
                                                    ANSWER, date(2026, 11, 1),
                                                    district.clock.now())
     assert not stored and view is not None and view.closed is not None
+
+
+async def test_enrolled_people_answer_a_campaign_in_the_chat_once(
+        district: App, channel: RecordingChannel) -> None:
+    cases = district.surveys
+    assert cases is not None
+    async with district.uows() as uow:
+        official = await uow.identities._find("console", "canbo")
+        huyen = await uow.units.by_code("DEMO_HUYEN")
+        assert official is not None and huyen is not None
+        await cases.campaigns.open(
+            uow, Actor(official.person_id, official.id, "test"), huyen.id,
+            "khao_sat_doan_vien", date(2026, 10, 1), date(2026, 10, 31), district.clock.now())
+        await uow.commit()
+    channel.clear()
+    await say(district, "demo", "/khaosat")
+    assert "Câu 1. Đời sống của anh/chị năm nay so với năm trước?" in channel.texts("demo")[0]
+    await say(district, "demo", "kho khan hon", "1", "2", "5", "5", "xong", "bo qua",
+              "bo qua", "gui")
+    assert channel.texts("demo")[-1] == "Cảm ơn bạn đã trả lời khảo sát."
+    await say(district, "demo", "/khaosat")  # answered: nothing more to answer
+    assert channel.texts("demo")[-1].startswith("Hiện không có khảo sát nào đang mở")
+    async with district.uows() as uow:
+        cs1 = await uow.units.by_code("DEMO_CS1")
+        responses = (await uow.session.scalars(select(SurveyResponse))).all()
+        demo = await uow.identities._find("console", "demo")
+    assert cs1 is not None and demo is not None
+    assert [(r.unit_id, r.answers) for r in responses] == [(cs1.id, {
+        "doi_song": "kho_khan_hon", "viec_lam": "du_viec", "thu_nhap": "tu_5_den_8",
+        "hai_long": 5, "van_de": ["bhxh"]})]
+    # The row names nobody: its digest is keyed, not the person's id hashed.
+    plain = hashlib.sha256(f"chat:1:{demo.person_id}".encode()).hexdigest()
+    assert responses[0].device not in (plain, str(demo.person_id))
