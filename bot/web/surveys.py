@@ -53,6 +53,7 @@ class Field:
 def add(app: web.Application, site: WebSite, cases: SurveyUseCases) -> None:
     r = SurveyRoutes(site, cases)
     for method, path, handler in [
+        ("GET", "/web/surveys", r.listing),
         ("GET", "/web/surveys/new", r.new_page),
         ("POST", "/web/surveys", r.create),
         ("GET", "/web/surveys/{id:\\d+}", r.page),
@@ -88,6 +89,16 @@ class SurveyRoutes:
             raise NotYours(0)
         forms = sorted({*stored, *self.cases.campaigns.shipped})
         return {"units": units, "forms": forms}
+
+    async def listing(self, request: web.Request) -> web.StreamResponse:
+        """The campaigns an official sees: opened in their subtree or above it."""
+        actor = self._actor(request)
+        async with self.site.uows() as uow:
+            units = await official_units(uow, actor.person_id)
+            campaigns = await uow.surveys.visible([u.path for u in units])
+        if not units:
+            raise NotYours(0)
+        return self.site.render(request, "surveys.html", campaigns=campaigns)
 
     async def new_page(self, request: web.Request) -> web.StreamResponse:
         actor = self._actor(request)

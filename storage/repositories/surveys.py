@@ -219,6 +219,17 @@ class Surveys:
         return await to_chairs(self.s, rows, sent, default_language, now, kind="reminder",
                                key=key)
 
+    async def visible(self, paths: Sequence[str], limit: int = 50
+                      ) -> Sequence[tuple[SurveyCampaign, OrgUnit]]:
+        """Campaigns opened in these subtrees or above them (reaching them), newest first."""
+        if not paths:
+            return []
+        rows = await self.s.execute(
+            select(SurveyCampaign, OrgUnit).join(OrgUnit, OrgUnit.id == SurveyCampaign.unit_id)
+            .order_by(SurveyCampaign.id.desc()).limit(limit * 4))
+        return [(c, u) for c, u in rows.all()
+                if any(u.path.startswith(p) or p.startswith(u.path) for p in paths)][:limit]
+
     async def open_on(self, today: date) -> Sequence[tuple[SurveyCampaign, OrgUnit]]:
         """Campaigns taking answers on ``today`` (local), with their unit."""
         rows = await self.s.execute(

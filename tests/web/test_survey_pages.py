@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.app import App
+from bot.web.throttle import Throttle
 from storage.survey_models import FormDefinition, SurveyResponse
 from tests.conftest import RecordingChannel
 from tests.helpers import invite, say
@@ -134,6 +135,12 @@ async def test_survey_routes_refuse_other_subtrees_and_bad_windows(
         _, home, _ = await other.sign_in(await ask_link(web_app, channel, "kcn"))
         status, _ = await other.get(base + "/web/surveys/1")
         assert status == 404
+        status, page = await other.get(base + "/web/surveys")
+        assert status == 200 and 'id="survey-1"' not in page
+        status, _ = await other.get(base + "/web/surveys/1/results")
+        assert status == 404
+        status, _ = await other.get(base + "/web/surveys/1/export.xlsx")
+        assert status == 404
         async with web_app.uows() as uow:
             huyen = await uow.units.by_code("DEMO_HUYEN")
         assert huyen is not None
@@ -156,9 +163,19 @@ async def test_survey_routes_refuse_other_subtrees_and_bad_windows(
         assert status == 403
         status, _ = await stranger.get(base + "/web/s/madeuptokenmadeup")
         assert status == 404
+        # Answers from one address are bounded like every member's page.
+        assert web_app.web is not None
+        web_app.web.member_posts = Throttle(1)
+        _, page = await stranger.get(link)
+        statuses = [(await stranger.post(link, {"csrf": hidden(page, "csrf")}))[0]
+                    for _ in range(2)]
+        assert statuses == [400, 429]  # the first is read (nothing answered), then refused
     finally:
         await stranger.close()
     assert await responses(web_app) == []
+    # The officials' list shows the campaign to the district, not to the other subtree.
+    status, page = await browser.get(base + "/web/surveys")
+    assert status == 200 and 'id="survey-1"' in page
 
 
 async def monthly(app: App, unit_code: str, members: int) -> None:
