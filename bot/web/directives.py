@@ -27,7 +27,6 @@ from handlers.directives.members import MemberPages
 from handlers.directives.messages import MEMBER_PAGE
 from handlers.directives.publishing import (
     ASKS,
-    Actor,
     Publishing,
     Refused,
     Written,
@@ -94,12 +93,6 @@ class DirectiveRoutes:
         self.site = site
         self.cases = cases
 
-    def _actor(self, request: web.Request) -> Actor:
-        who = self.site.visitor(request)
-        if who is None:
-            raise web.HTTPUnauthorized()
-        return Actor(who.person_id, who.identity_id, "web")
-
     def _today(self) -> date:
         return self.cases.publishing.today(self.site.clock.now())
 
@@ -109,7 +102,7 @@ class DirectiveRoutes:
 
     # -- officials ------------------------------------------------------------------------------
     async def listing(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             units = await official_units(uow, actor.person_id)
             items = await self.cases.viewing.listing(uow, actor.person_id, self._today())
@@ -129,7 +122,7 @@ class DirectiveRoutes:
         return {"units": units, "below": below, "asks": ASKS}
 
     async def new_page(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         context = await self._form_context(actor.person_id)
         return self.site.render(request, "directive_form.html", values={}, error=None,
                                 directive=None, **context)
@@ -146,7 +139,7 @@ class DirectiveRoutes:
         return written, None if due is not None else Msg("directive.bad_due")
 
     async def create(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         form = await request.post()
         written, error = await self._written(form)
         unit = str(form.get("unit", ""))
@@ -165,7 +158,7 @@ class DirectiveRoutes:
                                 values=_values(form), error=error, **context)
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             view = await self.cases.viewing.view(uow, actor.person_id,
                                                  int(request.match_info["id"]), self._today())
@@ -173,7 +166,7 @@ class DirectiveRoutes:
                                 done=request.query.get("done", ""))
 
     async def file(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             directive = await self.cases.viewing.document(
                 uow, actor.person_id, int(request.match_info["id"]), self._today())
@@ -181,7 +174,7 @@ class DirectiveRoutes:
                          directive.file_data or b"")
 
     async def edit_page(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             view = await self.cases.viewing.view(uow, actor.person_id,
                                                  int(request.match_info["id"]), self._today())
@@ -194,7 +187,7 @@ class DirectiveRoutes:
                                 directive=d, units=[], below={}, asks=ASKS)
 
     async def correct(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         form = await request.post()
         written, error = await self._written(form)
         number = int(request.match_info["id"])
@@ -217,7 +210,7 @@ class DirectiveRoutes:
         return await self._act(request, "publish", "published")
 
     async def discard(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             try:
                 await self.cases.publishing.discard(uow, actor, int(request.match_info["id"]),
@@ -232,7 +225,7 @@ class DirectiveRoutes:
         return await self._act(request, "withdraw", "withdrawn")
 
     async def _act(self, request: web.Request, action: str, done: str) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         number = int(request.match_info["id"])
         async with self.site.uows() as uow:
             try:
@@ -247,7 +240,7 @@ class DirectiveRoutes:
     # -- a chair's page of their unit's row -------------------------------------------------
     async def unit_page(self, request: web.Request, error: Msg | None = None,
                         status: int = 200) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             row, directive, unit = await self.cases.answers.mine(
                 uow, actor.person_id, int(request.match_info["id"]))
@@ -258,14 +251,14 @@ class DirectiveRoutes:
             today=self._today().isoformat(), done=request.query.get("done", ""))
 
     async def unit_qr(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             row, _, _ = await self.cases.answers.mine(uow, actor.person_id,
                                                       int(request.match_info["id"]))
         return _qr(self._member_url(row.token))
 
     async def received(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         number = int(request.match_info["id"])
         async with self.site.uows() as uow:
             try:
@@ -276,7 +269,7 @@ class DirectiveRoutes:
         raise web.HTTPSeeOther(f"/web/directives/r/{number}?done=received")
 
     async def disseminated(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         number = int(request.match_info["id"])
         form = await request.post()
         reached, on = str(form.get("reached", "")).replace(".", "").strip(), parse_day(
@@ -297,9 +290,7 @@ class DirectiveRoutes:
     # -- members (no session) -----------------------------------------------------------------
     async def member_page(self, request: web.Request) -> web.StreamResponse:
         counted = {"1": True, "0": False}.get(request.query.get("read", ""))
-        device = request.cookies.get(DEVICE_COOKIE)
-        fresh = device is None
-        device = device or self.site.new_device()
+        device, fresh = self.site.device(request)
         async with self.site.uows() as uow:
             view = await self.cases.members.open(uow, request.match_info["token"], device)
         if view is None:

@@ -33,6 +33,7 @@ from bot.web.signing import Signer
 from bot.web.throttle import Throttle
 from bot.web.views import DraftViews
 from handlers.directives.messages import MEMBER_PAGE
+from handlers.directives.publishing import Actor
 from handlers.people.web_access import SignedIn, WebAccess
 from handlers.reports.page import Draft, FormPages, NotYours, Saved, Visitor
 from handlers.reports.viewing import ReportViews
@@ -226,6 +227,19 @@ class WebSite:
 
     def not_found(self, request: web.Request) -> web.Response:
         return self.notice(request, "web.not_found", status=404)
+
+    def actor(self, request: web.Request) -> Actor:
+        """The signed-in person acting on a page (a directive, a survey), as the use cases
+        record who did what; a page that needs one, asked without a session, says so."""
+        signed = request[SIGNED]
+        if signed is None:
+            raise web.HTTPUnauthorized()
+        return Actor(signed.person_id, signed.identity_id, "web")
+
+    def device(self, request: web.Request) -> tuple[str, bool]:
+        """A member's browser: its cookie, or a new one to set (True) on the response."""
+        cookie = request.cookies.get(DEVICE_COOKIE)
+        return (cookie, False) if cookie else (self.new_device(), True)
 
     def visitor(self, request: web.Request) -> Visitor | None:
         signed = request[SIGNED]

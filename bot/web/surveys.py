@@ -21,7 +21,7 @@ from bot.engine.messages import Msg
 from bot.engine.page import Raw, relevant
 from bot.web.directives import parse_day, qr_png
 from bot.web.site import DEVICE_COOKIE, WebSite
-from handlers.directives.publishing import Actor, Refused, manages, official_units
+from handlers.directives.publishing import Refused, manages, official_units
 from handlers.reports.page import NotYours
 from handlers.surveys.answering import SurveyPages, SurveyView
 from handlers.surveys.campaigns import SURVEY_PAGE, Campaigns
@@ -71,12 +71,6 @@ class SurveyRoutes:
         self.site = site
         self.cases = cases
 
-    def _actor(self, request: web.Request) -> Actor:
-        who = self.site.visitor(request)
-        if who is None:
-            raise web.HTTPUnauthorized()
-        return Actor(who.person_id, who.identity_id, "web")
-
     def _today(self) -> date:
         return self.site.clock.now().astimezone(self.cases.campaigns.tz).date()
 
@@ -92,7 +86,7 @@ class SurveyRoutes:
 
     async def listing(self, request: web.Request) -> web.StreamResponse:
         """The campaigns an official sees: opened in their subtree or above it."""
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             units = await official_units(uow, actor.person_id)
             campaigns = await uow.surveys.visible([u.path for u in units])
@@ -101,12 +95,12 @@ class SurveyRoutes:
         return self.site.render(request, "surveys.html", campaigns=campaigns)
 
     async def new_page(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         return self.site.render(request, "survey_new.html", error=None, values={},
                                 **await self._choices(actor.person_id))
 
     async def create(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         form = await request.post()
         unit, starts, ends = (str(form.get(k, "")) for k in ("unit", "starts_on", "ends_on"))
         start, end = parse_day(starts), parse_day(ends)
@@ -128,7 +122,7 @@ class SurveyRoutes:
                                 values=values, **await self._choices(actor.person_id))
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         async with self.site.uows() as uow:
             campaign = await uow.surveys.campaign(int(request.match_info["id"]))
             unit = await uow.units.get(campaign.unit_id) if campaign else None
@@ -142,7 +136,7 @@ class SurveyRoutes:
                                 total=sum(answered.values()))
 
     async def results(self, request: web.Request) -> web.StreamResponse:
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         unit = request.query.get("unit", "")
         async with self.site.uows() as uow:
             found = await self.cases.results.results(
@@ -152,7 +146,7 @@ class SurveyRoutes:
 
     async def export(self, request: web.Request) -> web.StreamResponse:
         """The results as a workbook, for the reader's scope; the download is audited."""
-        actor = self._actor(request)
+        actor = self.site.actor(request)
         unit = request.query.get("unit", "")
         out = io.BytesIO()
         async with self.site.uows() as uow:
@@ -172,9 +166,7 @@ class SurveyRoutes:
 
     # -- members (no session) -----------------------------------------------------------------
     async def member_page(self, request: web.Request) -> web.StreamResponse:
-        cookie = request.cookies.get(DEVICE_COOKIE)
-        fresh = cookie is None
-        cookie = cookie or self.site.new_device()
+        cookie, fresh = self.site.device(request)
         async with self.site.uows() as uow:
             view = await self.cases.pages.open(uow, request.match_info["token"], cookie,
                                                self._today())
