@@ -94,7 +94,7 @@ class OwnCommands:
             await self.start_report(turn, RAPID_FORM)
 
     async def _history(self, turn: Turn, arg: str | None) -> None:
-        await self.history.show(turn)
+        await self.history.show(turn, arg)
 
     async def _cancel(self, turn: Turn, arg: str | None) -> None:
         session = turn.draft.session

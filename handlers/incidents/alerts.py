@@ -98,22 +98,9 @@ class Notifier:
         return self.tr.text(lang, f"severity.{severity}")
 
     def card(self, lang: str, report: Report, unit: OrgUnit, reader: Reader) -> str:
-        """The report's answers as the alert shows them. Free text, which may name workers,
-        is shown as privacy by level allows (handlers.people.privacy); levels further up read that
-        it is withheld and can ask the level below."""
-        form = self.forms.get(report.form_id)
-        if form is None:
-            return ""
-        readable = may_read(reader, unit)
-        lines = []
-        for q in form.questions:
-            if q.key in report.answers:
-                if q.free_text and report.answers[q.key] and not readable:
-                    value = self.tr.text(lang, "incident.withheld")
-                else:
-                    value = self.renderer.value(lang, q, report.answers[q.key])
-                lines.append(f"• {q.text(lang).rstrip('?: ')}: {value}")
-        return "\n".join(lines)
+        """The report's answers as the alert shows them, free text as privacy by level allows;
+        levels further up read that it is withheld and can ask the level below."""
+        return self.renderer.card(lang, report, may_read(reader, unit))
 
     def alert(self, lang: str, incident: Incident, report: Report, unit: OrgUnit,
               lines: Sequence[Msg], *, reader: Reader) -> OutboundMessage:

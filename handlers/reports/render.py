@@ -14,6 +14,7 @@ from bot.engine.messages import Msg
 from bot.engine.questions.base import label
 from bot.engine.session import Session
 from bot.i18n import Translator
+from storage.models import Report
 
 
 class Renderer:
@@ -131,3 +132,20 @@ class Renderer:
     def _footer(self, lang: str, names: Sequence[str]) -> str:
         words = " · ".join(self.tr.text(lang, f"action.{n}") for n in names)
         return self.tr.text(lang, "ask.footer", words=words)
+
+    def card(self, lang: str, report: Report, readable: bool) -> str:
+        """A stored report's answers, one line each ("• label: answer"). Free text, which may
+        name workers, only when ``readable`` (privacy by level: handlers.people.privacy);
+        otherwise the line says it is withheld."""
+        form = self.engine.forms.get(report.form_id)
+        if form is None:
+            return ""
+        lines = []
+        for q in form.questions:
+            if q.key in report.answers:
+                if q.free_text and report.answers[q.key] and not readable:
+                    value = self.tr.text(lang, "incident.withheld")
+                else:
+                    value = self.value(lang, q, report.answers[q.key])
+                lines.append(f"• {q.text(lang).rstrip('?: ')}: {value}")
+        return "\n".join(lines)

@@ -34,6 +34,14 @@ class Incidents:
         await self.s.flush()
         return incident
 
+    async def of_reports(self, report_ids: Sequence[int]) -> dict[int, Incident]:
+        """The hot spot each of these reports opened, by report id."""
+        if not report_ids:
+            return {}
+        rows = await self.s.scalars(select(Incident).where(
+            Incident.report_id.in_(list(report_ids))))
+        return {i.report_id: i for i in rows.all()}
+
     async def get(self, incident_id: int) -> Incident | None:
         return await self.s.get(Incident, incident_id, populate_existing=True)
 

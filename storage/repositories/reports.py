@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
-from storage.models import RefCounter, Report
+from storage.models import OrgUnit, RefCounter, Report
+from storage.repositories.org import in_subtrees
 
 
 def _next_number(insert: Any) -> Any:
@@ -89,6 +90,30 @@ class Reports:
                 .limit(limit)
             )
         ).all()
+
+    async def recent_in(self, unit_ids: Sequence[int], paths: Sequence[str], limit: int
+                        ) -> Sequence[tuple[Report, OrgUnit]]:
+        """The latest reports of these units and of every unit under these paths."""
+        if not unit_ids and not paths:
+            return []
+        where: list[Any] = [Report.unit_id.in_(list(unit_ids))] if unit_ids else []
+        if paths:
+            where.append(in_subtrees(paths))
+        rows = await self.s.execute(
+            select(Report, OrgUnit).join(OrgUnit, OrgUnit.id == Report.unit_id)
+            .where(or_(*where)).order_by(Report.submitted_at.desc(), Report.id.desc())
+            .limit(limit))
+        return [(r, u) for r, u in rows.all()]
+
+    async def numbered(self, number: int, year: int | None = None
+                       ) -> Sequence[tuple[Report, OrgUnit]]:
+        """Reports whose reference ends in this number (of this year when given), newest
+        first: "BC-2026-000123", or 123 alone."""
+        pattern = f"%-{year}-{number:06d}" if year else f"%-{number:06d}"
+        rows = await self.s.execute(
+            select(Report, OrgUnit).join(OrgUnit, OrgUnit.id == Report.unit_id)
+            .where(Report.ref.like(pattern)).order_by(Report.submitted_at.desc()).limit(20))
+        return [(r, u) for r, u in rows.all()]
 
     async def get(self, report_id: int) -> Report | None:
         return await self.s.get(Report, report_id)

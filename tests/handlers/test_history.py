@@ -1,0 +1,46 @@
+"""/lichsu for everyone who may read reports, on both databases: a chair's own reports with
+their hot spots' state; an official's subtree's latest reports, and one report by its number,
+its words as privacy by level allows; a number the person may not read is not found."""
+
+from __future__ import annotations
+
+from bot.app import App
+from tests.conftest import RecordingChannel
+from tests.helpers import NGUNG_VIEC, invite, say, seed
+
+
+async def test_officials_read_their_subtree_and_one_report_by_number(
+        app: App, channel: RecordingChannel) -> None:
+    await seed(app)
+    for who, unit, role in (("tinh", "DEMO_TINH", "official"), ("kcn", "DEMO_KCN", "official"),
+                            ("cs2", "DEMO_CS2", "chair")):
+        await say(app, who, await invite(app, unit, role=role))
+    await say(app, "demo", *NGUNG_VIEC, "gui")
+    channel.clear()
+    await say(app, "demo", "/lichsu")
+    assert channel.texts("demo")[-1].split("\n")[:2] == [
+        "1 báo cáo gần nhất:",
+        "• BC-2026-000001 · 17/11/2026 09:00 · Ngừng việc tập thể, đình công · đã gửi · "
+        "điểm nóng 1: Chưa tiếp nhận"]
+    await say(app, "canbo", "/lichsu")
+    assert channel.texts("canbo")[-1].split("\n")[:2] == [
+        "1 báo cáo gần nhất của các đơn vị đồng chí phụ trách:",
+        "• BC-2026-000001 · CĐCS Công ty TNHH May Bắc Hà · 17/11/2026 09:00 · Ngừng việc tập "
+        "thể, đình công · đã gửi · điểm nóng 1: Chưa tiếp nhận"]
+    for typed in ("/lichsu BC-2026-000001", "lichsu 1"):
+        await say(app, "canbo", typed)
+        card = channel.texts("canbo")[-1]
+        assert card.startswith("BC-2026-000001 · Báo cáo nhanh · CĐCS Công ty TNHH May Bắc Hà\n"
+                               "Gửi lúc 17/11/2026 09:00 · đã gửi · điểm nóng 1: Chưa tiếp nhận")
+        assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in card
+    await say(app, "tinh", "/lichsu 1")  # the province: above the direct upper level
+    card = channel.texts("tinh")[-1]
+    assert "• Bao nhiêu người ngừng việc: 120" in card
+    assert "• Mô tả ngắn sự việc: (chỉ cấp trên trực tiếp được xem)" in card
+    assert "nợ lương" not in card
+    for who in ("kcn", "cs2"):  # another subtree, another unit
+        await say(app, who, "/lichsu 1")
+        assert channel.texts(who)[-1] == ("Không tìm thấy báo cáo số 1 trong các báo cáo đồng "
+                                          "chí được xem.")
+    await say(app, "canbo", "/lichsu hôm qua")
+    assert channel.texts("canbo")[-1].startswith("Số báo cáo chưa đúng.")
