@@ -120,6 +120,40 @@ class IncidentDesk:
         await self.actions[action](turn, ReplyCode(action, number, text[:2000]))
 
     # -- /diemnong ---------------------------------------------------------------------------
+    async def command(self, turn: Turn, arg: str | None) -> None:
+        """/diemnong: the open hot spots; "/diemnong 12": one of them whole."""
+        if arg is not None and arg.strip().isdigit():
+            await self.show(turn, int(arg))
+        else:
+            await self.hotspots(turn)
+
+    async def show(self, turn: Turn, number: int) -> None:
+        """A hot spot's card again: what happened, the report (its words as privacy by level
+        allows), its log, and the actions its state allows."""
+        found = await self._mine(turn, number)
+        if found is None:
+            return
+        incident, report, _ = found
+        _, _, unit = await self._reload(turn, number)
+        reader = Reader.of(await turn.memberships())
+        lang = turn.lang
+        lines = [turn.t(Msg("incident.alert", severity=self.notifier.severity(
+                     lang, incident.severity), number=incident.id, unit=unit.name,
+                     ref=report.ref, time=self.notifier.local(report.submitted_at))),
+                 turn.t(Msg("incident.state_line", state=await self._state(turn, incident))),
+                 self.notifier.card(lang, report, unit, reader),
+                 turn.t(Msg("incident.log_heading"))]
+        for event in await turn.uow.incidents.events(incident.id):
+            person = await turn.uow.people.get(event.actor_person_id) \
+                if event.actor_person_id else None
+            note = self.notifier.note(lang, event.note, unit, reader) if event.note else ""
+            lines.append(turn.t(Msg(
+                "incident.log_line", time=self.notifier.local(event.at),
+                what=turn.t(Msg(f"incident.log.{event.kind}")),
+                name=f" – {person.display_name}" if person and person.display_name else "",
+                note=f": {note}" if note else "")))
+        await turn.reply(self.notifier.with_actions(lang, "\n".join(lines), incident))
+
     async def hotspots(self, turn: Turn) -> None:
         scopes = await self._scopes(turn)
         if not scopes:

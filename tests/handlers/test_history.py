@@ -44,3 +44,28 @@ async def test_officials_read_their_subtree_and_one_report_by_number(
                                           "chí được xem.")
     await say(app, "canbo", "/lichsu hôm qua")
     assert channel.texts("canbo")[-1].startswith("Số báo cáo chưa đúng.")
+
+
+async def test_diemnong_with_a_number_shows_the_card_its_log_and_its_actions(
+        app: App, channel: RecordingChannel) -> None:
+    await seed(app)
+    await say(app, "kcn", await invite(app, "DEMO_KCN", role="official"))
+    await say(app, "demo", *NGUNG_VIEC, "gui")
+    await say(app, "canbo", "TN 1", "GC 1: Đã gọi giám đốc công ty")
+    channel.clear()
+    await say(app, "canbo", "/diemnong 1")
+    [shown] = [m for a, m in channel.sent if a == "canbo"]
+    lines = shown.text.split("\n")
+    assert lines[:3] == ["🔴 KHẨN CẤP – Điểm nóng #1", "Đơn vị: CĐCS Công ty TNHH May Bắc Hà",
+                         "Báo cáo BC-2026-000001 lúc 09:00 17/11/2026"]
+    assert "Tình trạng: canbo đã tiếp nhận" in lines
+    assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in lines
+    assert "Diễn biến:" in lines
+    log = lines[lines.index("Diễn biến:") + 1:]
+    assert [line.split(" ", 3)[3] for line in log] == [
+        "mở điểm nóng – demo", "báo cấp trên", "tiếp nhận – canbo",
+        "ghi chú – canbo: Đã gọi giám đốc công ty"]
+    assert [o.key for o in shown.codes] == ["GC 1", "GQ 1"]
+    await say(app, "kcn", "/diemnong 1")  # another subtree
+    assert channel.texts("kcn")[-1] == ("Điểm nóng #1 không thuộc đơn vị anh/chị phụ trách. "
+                                        "Không có gì thay đổi.")
