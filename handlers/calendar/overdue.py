@@ -12,6 +12,7 @@ from handlers.conversation.turn import OFFICIAL_ROLES, Turn
 from storage.uow import UnitOfWork
 
 LIST_LIMIT = 30
+PROGRESS_NAMES = 15  # units not yet filed named per period; the web ledger has them all
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,12 @@ class OverdueDesk:
             await turn.say(Msg("overdue.officials_only"))
             return
         uow = turn.uow
+        progress = await self.progress(turn, paths)
         rows = await uow.obligations.overdue(paths, limit=LIST_LIMIT)
         if not rows:
             await turn.say(Msg("overdue.none"))
+            if progress:
+                await turn.say(Msg("overdue.progress_body", lines="\n".join(progress)))
             return
         total = await uow.obligations.overdue_count(paths)
         today = turn.local_now.date()
@@ -79,3 +83,22 @@ class OverdueDesk:
                 missing=c.missing + c.pending, units=c.units)))
         await turn.say(Msg("overdue.body", count=total, lines="\n".join(lines),
                            figures="\n".join(figures)))
+        if progress:
+            await turn.say(Msg("overdue.progress_body", lines="\n".join(progress)))
+
+    async def progress(self, turn: Turn, paths: list[str]) -> list[str]:
+        """The periods being filed now: how many filed, and who has not yet (by name)."""
+        out = []
+        for kind, period, form_id, due in await turn.uow.obligations.current(
+                paths, turn.local_now.date()):
+            c = await compliance(turn.uow, kind, period, paths)
+            waiting = c.missing + c.pending
+            names = await turn.uow.obligations.not_filed(kind, period, paths, PROGRESS_NAMES)
+            more = (turn.t(Msg("overdue.more", count=waiting - len(names)))
+                    if waiting > len(names) else "")
+            label = self.texts.label(turn.t, turn.lang, kind, period, form_id)
+            out.append(turn.t(Msg(
+                "overdue.progress" if waiting else "overdue.progress_done", label=label,
+                due=day(due), filed=c.filed, units=c.units,
+                names=", ".join(names) + (f" {more}" if more else ""))))
+        return out

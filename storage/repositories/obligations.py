@@ -226,6 +226,34 @@ class Obligations:
         )
         return [(int(i), str(n), str(p)) for i, n, p in rows.all()]
 
+    async def current(self, paths: Sequence[str], today: date
+                      ) -> list[tuple[str, str, str, date]]:
+        """Per period kind, the period being filed now in these subtrees (the earliest whose
+        due date has not passed): (kind, period, form, due date)."""
+        if not paths:
+            return []
+        first = (select(PeriodObligation.kind, func.min(PeriodObligation.due_on).label("due"))
+                 .join(OrgUnit, OrgUnit.id == PeriodObligation.unit_id)
+                 .where(PeriodObligation.due_on >= today, in_subtrees(paths))
+                 .group_by(PeriodObligation.kind).subquery())
+        rows = await self.s.execute(
+            select(PeriodObligation.kind, PeriodObligation.period, PeriodObligation.form_id,
+                   PeriodObligation.due_on)
+            .join(first, and_(first.c.kind == PeriodObligation.kind,
+                              first.c.due == PeriodObligation.due_on))
+            .distinct().order_by(PeriodObligation.due_on, PeriodObligation.kind))
+        return [(k, p, f, d) for k, p, f, d in rows.all()]
+
+    async def not_filed(self, kind: str, period: str, paths: Sequence[str], limit: int
+                        ) -> list[str]:
+        """Names of the subtrees' units that have not filed the period yet, in tree order."""
+        rows = await self.s.scalars(
+            select(OrgUnit.name).join(PeriodObligation, PeriodObligation.unit_id == OrgUnit.id)
+            .where(PeriodObligation.kind == kind, PeriodObligation.period == period,
+                   PeriodObligation.status.in_(OWED), in_subtrees(paths))
+            .order_by(OrgUnit.path).limit(limit))
+        return list(rows.all())
+
     async def get(self, unit_id: int, kind: str, period: str) -> PeriodObligation | None:
         return await self.s.scalar(
             select(PeriodObligation).where(

@@ -190,6 +190,13 @@ async def test_after_the_second_overdue_reminder_officials_get_one_notice_and_th
     oct_cs2 = await obligation_id(app, "DEMO_CS2", "thang", "2026-10")
     clock.set(local(2026, 10, 5, 9, 0))
     await line.press("demo", f"KM {oct_demo}")  # nothing new, on time
+    # Nobody overdue yet: /quahan still says how the periods being filed stand, by name.
+    await line.say("canbo", "/quahan")
+    now_filing = channel.texts("canbo")[-1].split("\n")
+    assert now_filing[:4] == [
+        "Không có đơn vị nào quá hạn báo cáo.", "", "Kỳ đang nộp:",
+        "• Báo cáo tháng 10/2026 (hạn 20/10/2026): đã nộp 1/3; chưa nộp: CĐCS Trường THCS "
+        "Bảo Nhai, CĐCS Hợp tác xã Chè Cốc Ly"]
     for when in (local(2026, 10, 20, 8, 0), local(2026, 10, 22, 8, 0)):
         await line.at(when)
     clock.set(local(2026, 10, 23, 10, 0))
@@ -214,7 +221,12 @@ async def test_after_the_second_overdue_reminder_officials_get_one_notice_and_th
     assert channel.texts("canbo")[-1] == (
         "Đơn vị quá hạn báo cáo (1):\n"
         "• CĐCS Hợp tác xã Chè Cốc Ly – Báo cáo tháng 10/2026, hạn 20/10/2026 (quá 6 ngày)\n\n"
-        "Báo cáo tháng 10/2026: 0 đúng hạn, 1 muộn, 1 không có gì mới, 1 chưa nộp / 3 đơn vị")
+        "Báo cáo tháng 10/2026: 0 đúng hạn, 1 muộn, 1 không có gì mới, 1 chưa nộp / 3 đơn vị"
+        "\n\nKỳ đang nộp:\n"
+        "• Báo cáo năm 2026 (hạn 20/11/2026): đã nộp 0/3; chưa nộp: CĐCS Công ty TNHH May "
+        "Bắc Hà, CĐCS Trường THCS Bảo Nhai, CĐCS Hợp tác xã Chè Cốc Ly\n"
+        "• Báo cáo quý IV/2026 (hạn 21/12/2026): đã nộp 0/3; chưa nộp: CĐCS Công ty TNHH May "
+        "Bắc Hà, CĐCS Trường THCS Bảo Nhai, CĐCS Hợp tác xã Chè Cốc Ly")
     await line.say("tinh", "qua han")
     assert channel.texts("tinh")[-1].startswith("Đơn vị quá hạn báo cáo (4):\n")
     assert "Báo cáo tháng 10/2026: 0 đúng hạn, 1 muộn, 1 không có gì mới, 4 chưa nộp / 6 đơn vị" \
