@@ -284,6 +284,7 @@ def build_app(
     flow.on_stored(escalation.hot_spots, IncidentOpened, escalation.open)
     desk = IncidentDesk(escalation, notifier, dispatcher.asking.ask_text)
     dispatcher.add_actions(desk.actions, "officials")
+    dispatcher.add_actions(desk.chair_actions, "chairs")
     dispatcher.add_command("hotspots", desk.command)
     dispatcher.asking.text_answers.add(NOTE_PENDING, desk.note_text)
     calendar = CalendarPlanner(policy, texts, translator, codes,

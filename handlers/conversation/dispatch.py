@@ -232,8 +232,14 @@ class Dispatcher:
 
     async def _may_use(self, turn: Turn, code: Code) -> bool:
         """A typed code counts for the people it is shown to; a chair's typed answer that
-        happens to look like an officials' code is an answer."""
-        if code.pressed or self.actions[code.code.action].audience == "chairs":
+        happens to look like an officials' code is an answer, and so is, inside a draft, a
+        typed sentence that reads like a code with a note ("bổ sung 5 người ..." describing
+        what happened is not a hot-spot update)."""
+        if code.pressed:
+            return True
+        if code.code.note is not None and turn.draft.session is not None:
+            return False
+        if self.actions[code.code.action].audience == "chairs":
             return True
         return any(m.role in OFFICIAL_ROLES for m, _ in await turn.memberships())
 

@@ -41,6 +41,38 @@ class IncidentDesk:
         return {"acknowledge": self.acknowledge, "note": self.note, "resolve": self.resolve,
                 "reopen": self.reopen}
 
+    @property
+    def chair_actions(self) -> dict[str, Callable[[Turn, ReplyCode], Awaitable[None]]]:
+        return {"hotspot_update": self.update}
+
+    async def update(self, turn: Turn, code: ReplyCode) -> None:
+        """A chair adds to their unit's open hot spot ("BS 12: ..."): logged, and sent to
+        the officials alerted about it (the words as privacy by level allows each)."""
+        found = await turn.uow.incidents.with_report(code.ref)
+        chairs = {u.id for m, u in await turn.memberships() if m.role == "chair"}
+        if found is None or found[2].id not in chairs:
+            await self._refuse(turn, Msg("incident.update_not_yours", number=code.ref))
+            return
+        incident, report, unit = found
+        if not code.note:
+            await turn.say(Msg("incident.update_usage", number=incident.id))
+            return
+        if incident.state == "resolved":
+            await turn.say(Msg("incident.update_closed", number=incident.id))
+            return
+        await self._record(turn, incident, "updated", code.note)
+        officials = await self.escalation.officials_alerted(turn.uow, incident.id)
+        readers = await self.notifier.readers(turn.uow, officials)
+        count = len(await turn.uow.incidents.events(incident.id))
+        for to in officials:
+            lang = self.notifier.lang(to.person)
+            note = self.notifier.note(lang, code.note, unit, readers[to.person.id])
+            await self.notifier.send(
+                turn.uow, to, Msg("incident.update_by", number=incident.id, unit=unit.name,
+                                  ref=report.ref, note=note), turn.now, kind="notice",
+                once=f"update-{incident.id}-{count}")
+        await turn.say(Msg("incident.update_sent", number=incident.id, count=len(officials)))
+
     # -- acting on one incident ------------------------------------------------------------
     async def acknowledge(self, turn: Turn, code: ReplyCode) -> None:
         found = await self._mine(turn, code.ref)

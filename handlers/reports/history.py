@@ -58,6 +58,9 @@ class History:
                 category=self._category(turn, report), status=self._status(turn, report),
                 hotspot=self._hotspot(turn, hot.get(report.id)))))
         lines.append(turn.t(Msg("history.open_hint")))
+        open_spots = sorted({i.id for i in hot.values() if i.state != "resolved"})
+        if open_spots and not paths:  # a chair can add to their unit's open hot spot
+            lines.append(turn.t(Msg("history.update_hint", number=open_spots[-1])))
         await turn.say(Msg("history.body", lines="\n".join(lines)))
 
     async def one(self, turn: Turn, number: int, year: int | None, own: list[int],

@@ -69,3 +69,38 @@ async def test_diemnong_with_a_number_shows_the_card_its_log_and_its_actions(
     await say(app, "kcn", "/diemnong 1")  # another subtree
     assert channel.texts("kcn")[-1] == ("Điểm nóng #1 không thuộc đơn vị anh/chị phụ trách. "
                                         "Không có gì thay đổi.")
+
+
+async def test_a_chair_adds_to_their_open_hot_spot_and_the_officials_holding_it_hear(
+        app: App, channel: RecordingChannel) -> None:
+    await seed(app)
+    await say(app, "cs2", await invite(app, "DEMO_CS2"))
+    await say(app, "demo", *NGUNG_VIEC, "gui")
+    channel.clear()
+    await say(app, "demo", "/lichsu")
+    assert channel.texts("demo")[-1].endswith(
+        "Gõ «BS 1: nội dung» để gửi thêm thông tin về điểm nóng cho cấp trên.")
+    await say(app, "demo", "BS 1: Công ty hứa trả lương ngày 20")
+    assert channel.texts("demo")[-1] == ("✅ Đã gửi thông tin bổ sung về điểm nóng #1 đến 1 "
+                                         "cán bộ đang theo dõi.")
+    assert channel.texts("canbo")[-1] == (
+        "📝 Cơ sở bổ sung về điểm nóng #1 (CĐCS Công ty TNHH May Bắc Hà, BC-2026-000001): "
+        "Công ty hứa trả lương ngày 20")
+    await say(app, "cs2", "BS 1: không phải của tôi")
+    assert channel.texts("cs2")[-1] == "Điểm nóng #1 không thuộc đơn vị của đồng chí."
+    await say(app, "demo", "bs 1")
+    assert channel.texts("demo")[-1].startswith("Gõ «BS 1: nội dung»")
+    await say(app, "canbo", "/diemnong 1")
+    assert "cơ sở cập nhật – demo: Công ty hứa trả lương ngày 20" in channel.texts("canbo")[-1]
+    await say(app, "canbo", "GQ 1: Đã trả đủ lương")
+    await say(app, "demo", "BS 1: còn thiếu tiền thưởng")
+    assert channel.texts("demo")[-1].startswith("Điểm nóng #1 đã được giải quyết.")
+
+
+async def test_inside_a_report_a_sentence_like_an_update_code_is_an_answer(
+        app: App, channel: RecordingChannel) -> None:
+    await seed(app)
+    await say(app, "demo", *NGUNG_VIEC[:5])  # at the description
+    channel.clear()
+    await say(app, "demo", "Bổ sung 5 công nhân bị nợ lương")
+    assert "Tình trạng xử lý tại cơ sở?" in channel.texts("demo")[-1]

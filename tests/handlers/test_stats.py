@@ -66,11 +66,17 @@ Liên đoàn Lao động huyện Bắc Hà (demo)
     channel.clear()
     await say(app, "canbo", "/quahan")
     # The same unit, and the same counts as the ledger (on time 1, nil 1, missing 1).
-    assert channel.texts("canbo") == [
+    [text] = channel.texts("canbo")
+    overdue, progress = text.split("\n\nKỳ đang nộp:\n")
+    assert overdue == (
         "Đơn vị quá hạn báo cáo (1):\n"
         "• CĐCS Hợp tác xã Chè Cốc Ly – Báo cáo tháng 10/2026, hạn 20/10/2026 (quá 28 ngày)\n"
         "\n"
-        "Báo cáo tháng 10/2026: 1 đúng hạn, 0 muộn, 1 không có gì mới, 1 chưa nộp / 3 đơn vị"]
+        "Báo cáo tháng 10/2026: 1 đúng hạn, 0 muộn, 1 không có gì mới, 1 chưa nộp / 3 đơn vị")
+    # Then the periods being filed now, from the same ledger.
+    assert progress.split("\n")[0] == (
+        "• Báo cáo năm 2026 (hạn 20/11/2026): đã nộp 0/3; chưa nộp: CĐCS Công ty TNHH May "
+        "Bắc Hà, CĐCS Trường THCS Bảo Nhai, CĐCS Hợp tác xã Chè Cốc Ly")
 
     assert await ledger_counts(app, "DEMO_KCN") == {"missing": 3, "listed": 3}
     channel.clear()
