@@ -148,7 +148,11 @@ def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
 
     async def body(app: App) -> None:
-        await upgrade(app.db, lock_wait=app.settings.sqlite_lock_wait_seconds)
+        wait = app.settings.sqlite_lock_wait_seconds
+        if await is_up_to_date(app.db, lock_wait=wait):
+            _say(Msg("cli.db_up_to_date"))  # says what happened: nothing needed doing
+            return
+        await upgrade(app.db, lock_wait=wait)
         _say(Msg("cli.db_upgraded"))
 
     _with_app(body, require_schema=False)

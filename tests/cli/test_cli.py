@@ -201,3 +201,14 @@ def test_form_import_stores_a_survey_and_says_what_is_wrong_where(
     assert refused.returncode == 2
     assert refused.stderr.strip() == "hong.xlsx: trang survey, dòng 12: tên câu hỏi «tam_tu» " \
         "bị trùng."
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    path = tmp_path / "fresh.db"
+    first = tinhhinh(path, "db", "upgrade")
+    assert first.returncode == 0
+    assert first.stdout.strip() == ("Đã tạo hoặc cập nhật lược đồ cơ sở dữ liệu lên phiên bản "
+                                    "mới nhất.")
+    again = tinhhinh(path, "db", "upgrade")
+    assert again.returncode == 0
+    assert again.stdout.strip() == "Cơ sở dữ liệu đã ở phiên bản mới nhất, không có gì thay đổi."
