@@ -16,20 +16,18 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from sqlalchemy import String, cast, event, func, select, text, update
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import String, cast, event, func, select, update
 
 from bench.delivery import bot_api_peer
 from bench.fakes import TOKEN
 from bench.org import grassroots
+from bench.run import database
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -39,7 +37,6 @@ from storage.models import ChannelIdentity, Membership, OutboxMessage, Person
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=TZ)
-PG = os.environ.get("TINHHINH_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 
 
 async def one(url: str, districts: int, per_district: int) -> dict[str, float]:
@@ -147,66 +144,28 @@ async def paced(url: str, districts: int, per_district: int) -> dict[str, float]
             "seconds": stats["span"], "rate": rate}
 
 
-async def fresh_pg() -> tuple[str, str]:
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(PG, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as c:
-        await c.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return PG.rsplit("/", 1)[0] + f"/{name}", name
-
-
-async def drop_pg(name: str) -> None:
-    admin = create_async_engine(PG, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as c:
-        await c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
 async def main(repeats: int = 3, districts: int = 20, per_district: int = 50) -> None:
     print(f"load average: {os.getloadavg()}")
     for kind in ("sqlite", "postgresql"):
         runs = []
         for _ in range(repeats):
-            if kind == "sqlite":
-                folder = tempfile.mkdtemp()
-                runs.append(await one(f"sqlite+aiosqlite:///{Path(folder) / 'd.db'}",
-                                      districts, per_district))
-                continue
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_async_engine(PG, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-            async with admin.connect() as c:
-                await c.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                runs.append(await one(PG.rsplit("/", 1)[0] + f"/{name}", districts,
-                                      per_district))
-            finally:
-                async with admin.connect() as c:
-                    await c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                await admin.dispose()
+            async with database(kind, Path(tempfile.mkdtemp())) as url:
+                runs.append(await one(url, districts, per_district))
         first = runs[0]
         each = ", ".join(f"{r['publish_s'] * 1000:.0f}" for r in runs)
         print(f"{kind}: {first['units']} CĐCS; publish median "
               f"{statistics.median(r['publish_s'] for r in runs) * 1000:.0f} ms "
-              f"(runs {each}), "
-              f"{first['publish_statements']} statements, {first['queued']} messages queued; "
-              f"reminder step median {statistics.median(r['step_s'] for r in runs) * 1000:.0f}"
-              f" ms, {first['step_statements']} statements, {first['reminders']} reminders")
+              f"(runs {each}), {first['publish_statements']} statements, {first['queued']} "
+              f"messages queued; reminder step median "
+              f"{statistics.median(r['step_s'] for r in runs) * 1000:.0f} ms, "
+              f"{first['step_statements']} statements, {first['reminders']} reminders")
     for kind in ("sqlite", "postgresql"):
-        if kind == "sqlite":
-            figures = await paced(f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'p.db'}",
-                                  districts, per_district)
-        else:
-            url, name = await fresh_pg()
-            try:
-                figures = await paced(url, districts, per_district)
-            finally:
-                await drop_pg(name)
+        async with database(kind, Path(tempfile.mkdtemp())) as url:
+            figures = await paced(url, districts, per_district)
         print(f"{kind} delivery: {figures['sent']}/{figures['units']} accepted in "
               f"{figures['seconds']:.1f} s = {figures['rate']:.1f}/s (Telegram's 30/s, "
               f"configured 25/s), {figures['refused']} refused with 429")
     print(f"load average: {os.getloadavg()}")
-
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -24,11 +24,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psutil
-from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import insert, select
 
 from bench.org import grassroots
+from bench.run import database
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -39,7 +38,6 @@ from storage.survey_models import SurveyResponse
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 10, 1, 9, 0, tzinfo=TZ)
-PG = os.environ.get("TINHHINH_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 CHOICES = {"doi_song": ["cai_thien", "nhu_cu", "kho_khan_hon"],
            "viec_lam": ["du_viec", "thieu_mot_phan", "thieu_nghiem_trong", "mat_viec"],
            "thu_nhap": ["duoi_5", "tu_5_den_8", "tu_8_den_12", "tu_12"]}
@@ -146,27 +144,14 @@ async def one(url: str, responses: int, repeats: int) -> dict[str, float]:
 async def main(responses: int = 100_000, repeats: int = 5) -> None:
     print(f"load average: {os.getloadavg()}")
     for kind in ("sqlite", "postgresql"):
-        if kind == "sqlite":
-            figures = await one(f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 's.db'}",
-                                responses, repeats)
-        else:
-            name = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_async_engine(PG, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-            async with admin.connect() as c:
-                await c.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                figures = await one(PG.rsplit("/", 1)[0] + f"/{name}", responses, repeats)
-            finally:
-                async with admin.connect() as c:
-                    await c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-                await admin.dispose()
+        async with database(kind, Path(tempfile.mkdtemp())) as url:
+            figures = await one(url, responses, repeats)
         print(f"{kind}: {figures['responses']:,} responses; results page median of {repeats}: "
               f"district (50 CĐCS) {figures['district_s'] * 1000:.0f} ms, province (1,000) "
               f"{figures['province_s'] * 1000:.0f} ms; export {figures['export_s']:.1f} s, "
               f"{figures['export_mb']:.1f} MB file, peak RSS {figures['peak_mb']:.0f} MB "
               f"(+{figures['delta_mb']:.0f} MB during the export)")
     print(f"load average: {os.getloadavg()}")
-
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -78,7 +78,7 @@ class SurveyRoutes:
     async def _choices(self, person_id: int) -> dict[str, Any]:
         async with self.site.uows() as uow:
             units = await official_units(uow, person_id)
-            stored = {f.form_id: f.definition.get("title", {}) for f in await uow.forms.current()}
+            stored = {f.form_id for f in await uow.forms.current()}
         if not units:
             raise NotYours(0)
         forms = sorted({*stored, *self.cases.campaigns.shipped})

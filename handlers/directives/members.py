@@ -15,6 +15,7 @@ from datetime import datetime
 
 from storage.directive_models import Directive, DirectiveRecipient
 from storage.models import OrgUnit
+from storage.repositories.unit_messages import plausible_token
 from storage.uow import UnitOfWork
 
 
@@ -35,7 +36,7 @@ class MemberPages:
                    ) -> MemberView | None:
         """The directive behind a unit's link; None for no such link, or a directive that
         did not go out or was withdrawn."""
-        found = await uow.directives.by_token(token) if _plausible(token) else None
+        found = await uow.directives.by_token(token) if plausible_token(token) else None
         if found is None or found[1].status != "published":
             return None
         row, directive, unit = found
@@ -53,6 +54,3 @@ class MemberPages:
                                             device_digest(device), now)
         return MemberView(view.directive, view.unit, view.recipient, True), counted
 
-
-def _plausible(token: str) -> bool:
-    return 10 <= len(token) <= 32 and all(c.isalnum() or c in "-_" for c in token)

@@ -19,6 +19,7 @@ from bot.engine.form import Form, parse_form
 from bot.engine.messages import Msg
 from bot.engine.page import Filled, Raw, fill
 from storage.models import OrgUnit
+from storage.repositories.unit_messages import plausible_token
 from storage.survey_models import SurveyCampaign, SurveyUnit
 from storage.uow import UnitOfWork
 
@@ -58,7 +59,7 @@ class SurveyPages:
 
     async def open(self, uow: UnitOfWork, token: str, cookie: str | None, today: date
                    ) -> SurveyView | None:
-        found = await uow.surveys.by_token(token) if _plausible(token) else None
+        found = await uow.surveys.by_token(token) if plausible_token(token) else None
         if found is None:
             return None
         link, campaign, unit = found
@@ -94,6 +95,3 @@ class SurveyPages:
                                            now)
         return view, filled, stored
 
-
-def _plausible(token: str) -> bool:
-    return 10 <= len(token) <= 32 and all(c.isalnum() or c in "-_" for c in token)

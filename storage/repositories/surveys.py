@@ -16,8 +16,6 @@ from storage.repositories.org import in_subtrees
 from storage.repositories.unit_messages import Sent, UnitRows, new_token, to_chairs
 from storage.survey_models import SurveyCampaign, SurveyResponse, SurveyUnit
 
-UNIT_PAGE = "/web/surveys/u/"
-
 
 class Surveys:
     def __init__(self, session: AsyncSession) -> None:
@@ -45,7 +43,7 @@ class Surveys:
 
     async def send(self, campaign_id: int, sent: Sent, default_language: str, now: datetime,
                    *, kind: str, key: str) -> int:
-        rows = UnitRows(SurveyUnit, [SurveyUnit.campaign_id == campaign_id], UNIT_PAGE)
+        rows = UnitRows(SurveyUnit, [SurveyUnit.campaign_id == campaign_id])
         return await to_chairs(self.s, rows, sent, default_language, now, kind=kind, key=key)
 
     async def by_token(self, token: str
@@ -215,7 +213,7 @@ class Surveys:
         if not unit_ids:
             return 0
         rows = UnitRows(SurveyUnit, [SurveyUnit.campaign_id == campaign_id,
-                                     SurveyUnit.unit_id.in_(list(unit_ids))], UNIT_PAGE)
+                                     SurveyUnit.unit_id.in_(list(unit_ids))])
         return await to_chairs(self.s, rows, sent, default_language, now, kind="reminder",
                                key=key)
 

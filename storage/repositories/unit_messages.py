@@ -51,15 +51,20 @@ class Sent:
 class UnitRows:
     """Rows of a table with ``id``, ``unit_id`` and ``token`` columns (one per unit of a
     directive, of a survey...), those matching ``where``; ``page`` is the path of a row's
-    own page (its id follows)."""
+    own page (its id follows), for messages that link to it."""
 
     table: Any
     where: list[ColumnElement[bool]]
-    page: str
+    page: str | None = None
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(16)
+
+
+def plausible_token(token: str) -> bool:
+    """The shape ``new_token`` makes: a typed or tampered link is refused before any query."""
+    return 10 <= len(token) <= 32 and all(c.isalnum() or c in "-_" for c in token)
 
 
 def _text(value: str) -> Any:
@@ -91,6 +96,7 @@ async def to_chairs(s: AsyncSession, rows: UnitRows, sent: Sent, default_languag
                                          for verb, label in sent.buttons)),
                    _text("code_hint"), _pieces(sent.hint, slots)]
     if sent.link is not None:
+        assert rows.page is not None, "a message linking to its row's page needs the page"
         fields += [_text("link"), obj(_text("url"), _text(""), _text("label"),
                                       _text(sent.link), _text("path"),
                                       _text(rows.page).concat(ref))]
