@@ -33,6 +33,7 @@ from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from bot.web import directives as directive_pages
 from bot.web import surveys as survey_pages
+from bot.web import workplace as workplace_pages
 from bot.web.media import MediaStore
 from bot.web.signing import Signer
 from bot.web.site import WebLimits, WebSite
@@ -90,6 +91,10 @@ from handlers.surveys.chat import SurveyChat
 from handlers.surveys.export import SurveyExport
 from handlers.surveys.forms import FormImport
 from handlers.surveys.results import SurveyResultsDesk
+from handlers.workplace.hotspots import Hotspots
+from handlers.workplace.ledger import Ledger
+from handlers.workplace.overview import Overview
+from handlers.workplace.reports import ReportList
 from scheduler.fire_poller import FirePoller
 from scheduler.jobs import BotScheduler
 from storage.database import create_engine, session_factory
@@ -381,6 +386,11 @@ def build_app(
     survey_cases = survey_pages.SurveyUseCases(
         campaigns, answering, survey_results, SurveyExport(survey_results, translator, tz))
     survey_pages.add(http.app, web_site, survey_cases)
+    workplace_pages.add(http.app, web_site, workplace_pages.WorkplaceUseCases(
+        Overview(policy.digest, words, translator, tz),
+        Hotspots(desk, escalation, notifier, web_site.reports, translator),
+        ReportList(report_forms, translator, tz), Ledger(texts, translator), exports,
+        policy.rules.severities))
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:
         telegram = _telegram(settings, inbound, translator, catalog, http, telegram_bot)

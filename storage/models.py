@@ -146,6 +146,9 @@ class Report(Base):
     nil: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The report of the same period that this one replaced (the history is kept).
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    # Its typed words folded (no diacritics, lower case) for the console's search; matched
+    # only where privacy by level lets the searcher read them.
+    words: Mapped[str | None] = mapped_column(Text)
 
 
 class RefCounter(Base):

@@ -245,6 +245,22 @@ class WebSite:
         signed = request[SIGNED]
         return Visitor(signed.person_id, signed.identity_id) if signed else None
 
+    def visitor_or_401(self, request: web.Request) -> Visitor:
+        """The signed-in person; a page that needs one, asked without a session, says so."""
+        who = self.visitor(request)
+        if who is None:
+            raise web.HTTPUnauthorized()
+        return who
+
+    @staticmethod
+    def download(data: bytes, mime: str, name: str) -> web.Response:
+        """A file to save; its name kept to plain ASCII (a unit's code or a title typed by
+        a person never reaches the header as it was typed)."""
+        safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_"
+                       for c in name)
+        return web.Response(body=data, headers={
+            "Content-Type": mime, "Content-Disposition": f'attachment; filename="{safe}"'})
+
     def set_session(self, response: web.StreamResponse, secret: str) -> None:
         response.set_cookie(COOKIE, secret, path="/web", httponly=True, samesite="Lax",
                             secure=self.secure,

@@ -160,9 +160,9 @@ class SurveyRoutes:
                                   person_id=actor.person_id, identity_id=actor.identity_id)
             await uow.commit()
         name = f"khao-sat-{found.campaign.id}-{found.scope.code}.xlsx"
-        return web.Response(body=out.getvalue(), headers={
-            "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "Content-Disposition": f'attachment; filename="{_ascii(name)}"'})
+        return self.site.download(
+            out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            name)
 
     # -- members (no session) -----------------------------------------------------------------
     async def member_page(self, request: web.Request) -> web.StreamResponse:
@@ -224,10 +224,6 @@ class SurveyRoutes:
                                 fields=fields, member_csrf=self.site.member_csrf(cookie),
                                 thanks=thanks, has_errors=bool(errors),
                                 title=view.form.title_text(lang))
-
-
-def _ascii(name: str) -> str:
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
 
 
 def _field(q: Question, lang: str, answers: dict[str, Any], errors: dict[str, str]) -> Field:

@@ -137,6 +137,18 @@ class ExportDesk:
             turn.person.id, self.channels.names(lambda c: c.files_out), [turn.identity.id])
         return others[0] if others else None
 
+    # -- from the web console: the file at once, downloaded --------------------------------
+    async def download(self, uow: UnitOfWork, person_id: int, identity_id: int, unit: OrgUnit,
+                       period: ExportPeriod, now: datetime) -> tuple[str, bytes]:
+        """The same workbook as the chat's, read as the person may read (their roles now),
+        audited as a web export. The caller has checked the unit is in their subtree."""
+        out = io.BytesIO()
+        reader = Reader.of(await uow.memberships.of_person(person_id))
+        summary = await self.writer.write(uow, unit, period, out, reader)
+        await audit_export(uow, summary, now, via="web", free_text="by_level",
+                           person_id=person_id, identity_id=identity_id)
+        return file_name(unit, period), out.getvalue()
+
     # -- the fire that builds and sends it -----------------------------------------------------
     async def on_build(self, uow: UnitOfWork, fire: Fire, now: datetime) -> None:
         p = fire.payload

@@ -30,6 +30,18 @@ LIST_LIMIT = 20
 AskText = Callable[[Turn, Msg, dict[str, Any]], Awaitable[None]]
 
 
+def age_words(age: timedelta) -> Msg:
+    """How long a hot spot has been open: "2 ngày 3 giờ", "4 giờ 10 phút", "7 phút"."""
+    minutes = max(int(age.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return Msg("age.days_hours", days=days, hours=hours)
+    if hours:
+        return Msg("age.hours_minutes", hours=hours, minutes=mins)
+    return Msg("age.minutes", minutes=mins)
+
+
 class IncidentDesk:
     def __init__(self, escalation: Escalation, notifier: Notifier, ask_text: AskText) -> None:
         self.escalation = escalation
@@ -217,14 +229,7 @@ class IncidentDesk:
 
     @staticmethod
     def _age(turn: Turn, age: timedelta) -> str:
-        minutes = max(int(age.total_seconds() // 60), 0)
-        days, rest = divmod(minutes, 24 * 60)
-        hours, mins = divmod(rest, 60)
-        if days:
-            return turn.t(Msg("age.days_hours", days=days, hours=hours))
-        if hours:
-            return turn.t(Msg("age.hours_minutes", hours=hours, minutes=mins))
-        return turn.t(Msg("age.minutes", minutes=mins))
+        return turn.t(age_words(age))
 
     # -- shared ------------------------------------------------------------------------------
     async def _scopes(self, turn: Turn) -> list[OrgUnit]:

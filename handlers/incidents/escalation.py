@@ -9,6 +9,7 @@ step run twice could not alert anyone twice. Acknowledging or resolving cancels 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -235,3 +236,31 @@ class Escalation:
                     people.setdefault(person_id, None)
         found = [await self._recipient(uow, person_id) for person_id in people]
         return [r for r in found if r is not None]
+
+    async def next_step(self, uow: UnitOfWork, incident: Incident, unit: OrgUnit,
+                        local: Callable[[datetime], str]) -> NextStep | None:
+        """What the ladder does next for this incident, as its pending fire says: when, and
+        which levels it alerts (or, once acknowledged, whom it reminds); None when nothing
+        is pending (resolved, or the ladder has run out)."""
+        fires = await uow.fires.pending_for((STEP, UNRESOLVED), incident_target(incident.id))
+        if not fires:
+            return None
+        fire = fires[0]
+        levels = await levels_above(uow, unit)
+        if fire.kind == UNRESOLVED:
+            by = await self._acknowledger(uow, incident)
+            above = self._level_above(levels, by)
+            return NextStep(fire.due_at, local(fire.due_at), "remind",
+                            (above.unit.name,) if above is not None else ())
+        alerts = Ladder.from_dict(incident.ladder).alerts(int(fire.payload.get("step", 0)),
+                                                          len(levels))
+        names = dict.fromkeys(levels[i].unit.name for i, _ in alerts)
+        return NextStep(fire.due_at, local(fire.due_at), "alert", tuple(names))
+
+
+@dataclass(frozen=True)
+class NextStep:
+    at: datetime
+    local: str  # the time as people read it
+    kind: str  # alert (the ladder's next step) | remind (acknowledged, not yet resolved)
+    units: tuple[str, ...]  # the levels it reaches

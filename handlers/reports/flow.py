@@ -21,6 +21,7 @@ from bot.engine.inputs import Input
 from bot.engine.messages import Msg
 from bot.engine.registry import Registry
 from bot.engine.session import Session
+from bot.engine.text import fold
 from handlers.conversation.draft_state import DraftState, draft_target
 from handlers.conversation.turn import Turn
 from handlers.reports.render import Renderer
@@ -201,6 +202,7 @@ class ReportFlow:
             answers=answers,
             submitted_at=turn.now,
             nil=nil,
+            words=fold(" ".join(v for v in answers.values() if isinstance(v, str))) or None,
         )
         await turn.uow.audit.write(
             "report.submitted",

@@ -97,3 +97,11 @@ class Fires:
             .values(status="done", version=Fire.version + 1, fired_at=now)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def pending_for(self, kinds: Sequence[str], target: str) -> Sequence[Fire]:
+        """The timers of these kinds still to run for one target (an incident's next ladder
+        step), soonest first."""
+        return (await self.s.scalars(
+            select(Fire).where(Fire.kind.in_(list(kinds)), Fire.target == target,
+                               Fire.status == "pending")
+            .order_by(Fire.due_at, Fire.id))).all()

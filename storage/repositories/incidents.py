@@ -130,3 +130,35 @@ class Incidents:
                 .join(OrgUnit, OrgUnit.id == Incident.unit_id).where(*where)
             ) or 0)
         return [(i, u) for i, u in rows], total
+
+    async def board(self, paths: Sequence[str], states: Sequence[str], *,
+                    severity: str | None = None, opened_before: datetime | None = None,
+                    limit: int, offset: int = 0
+                    ) -> list[tuple[Incident, str, OrgUnit]]:
+        """One page of the hot-spot board: incidents in these states under these paths, with
+        their report's number and unit; those being worked oldest first (the most urgent on
+        top), resolved ones the latest resolved first. A page past the last is empty."""
+        if not paths or not states:
+            return []
+        resolved = tuple(states) == ("resolved",)
+        order = (Incident.resolved_at.desc(), Incident.id.desc()) if resolved else (
+            Incident.opened_at, Incident.id)
+        stmt = (select(Incident, Report.ref, OrgUnit)
+                .join(OrgUnit, OrgUnit.id == Incident.unit_id)
+                .join(Report, Report.id == Incident.report_id)
+                .where(Incident.state.in_(list(states)), in_subtrees(paths)))
+        if severity is not None:
+            stmt = stmt.where(Incident.severity == severity)
+        if opened_before is not None:
+            stmt = stmt.where(Incident.opened_at < opened_before)
+        rows = await self.s.execute(stmt.order_by(*order).limit(limit).offset(offset))
+        return [(i, str(ref), u) for i, ref, u in rows.all()]
+
+    async def counts_by_state(self, paths: Sequence[str]) -> dict[str, int]:
+        """How many incidents of these subtrees are in each state (the board's tabs)."""
+        if not paths:
+            return {}
+        rows = await self.s.execute(
+            select(Incident.state, func.count()).join(OrgUnit, OrgUnit.id == Incident.unit_id)
+            .where(in_subtrees(paths)).group_by(Incident.state))
+        return {str(state): int(n) for state, n in rows.all()}

@@ -300,3 +300,32 @@ class Obligations:
         if paths:
             stmt = stmt.where(in_subtrees(paths))
         return {status: int(n) for status, n in (await self.s.execute(stmt)).all()}
+
+    async def periods_of(self, kind: str, paths: Sequence[str], count: int) -> list[str]:
+        """The latest ``count`` periods of a kind opened in these subtrees, newest first."""
+        rows = await self.s.scalars(
+            select(PeriodObligation.period).join(OrgUnit, OrgUnit.id == PeriodObligation.unit_id)
+            .where(PeriodObligation.kind == kind, in_subtrees(paths))
+            .group_by(PeriodObligation.period)
+            .order_by(PeriodObligation.period.desc()).limit(count))
+        return list(rows.all())
+
+    async def grid(self, kind: str, periods: Sequence[str], paths: Sequence[str], *,
+                   limit: int, offset: int = 0, owed: str | None = None
+                   ) -> tuple[list[OrgUnit], dict[tuple[int, str], PeriodObligation]]:
+        """One page of the ledger: the subtrees' grassroots units in tree order (only those
+        still owing ``owed`` when given) and their rows for these periods."""
+        stmt = select(OrgUnit).where(in_subtrees(paths), grassroots())
+        if owed is not None:
+            stmt = stmt.where(OrgUnit.id.in_(
+                select(PeriodObligation.unit_id).where(
+                    PeriodObligation.kind == kind, PeriodObligation.period == owed,
+                    PeriodObligation.status.in_(OWED))))
+        units = list((await self.s.scalars(
+            stmt.order_by(OrgUnit.path).limit(limit).offset(offset))).all())
+        if not units or not periods:
+            return units, {}
+        rows = await self.s.scalars(select(PeriodObligation).where(
+            PeriodObligation.unit_id.in_([u.id for u in units]),
+            PeriodObligation.kind == kind, PeriodObligation.period.in_(list(periods))))
+        return units, {(r.unit_id, r.period): r for r in rows.all()}

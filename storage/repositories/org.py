@@ -48,6 +48,16 @@ class OrgUnits:
         rows = await self.s.scalars(select(OrgUnit).where(OrgUnit.id.in_(unit_ids)))
         return {u.id: u for u in rows.all()}
 
+    async def branches(self, paths: Sequence[str], limit: int = 500) -> Sequence[OrgUnit]:
+        """The units with units below them under these paths (the paths' own included), in
+        tree order: what a workplace page's unit filter offers (a province's CĐCS are too
+        many for a list; a CĐCS is reached from its branch)."""
+        if not paths:
+            return []
+        return (await self.s.scalars(
+            select(OrgUnit).where(in_subtrees(paths), not_(grassroots()))
+            .order_by(OrgUnit.path).limit(limit))).all()
+
     async def count(self) -> int:
         return int(await self.s.scalar(select(func.count()).select_from(OrgUnit)) or 0)
 

@@ -43,6 +43,14 @@ class People:
     async def get(self, person_id: int) -> Person | None:
         return await self.s.get(Person, person_id)
 
+    async def names(self, person_ids: Sequence[int]) -> dict[int, str]:
+        """Display names by person id (one query for a page's worth)."""
+        if not person_ids:
+            return {}
+        rows = await self.s.execute(select(Person.id, Person.display_name)
+                                    .where(Person.id.in_(list(person_ids))))
+        return {int(i): str(n) for i, n in rows.all()}
+
     async def set_language(self, person_id: int, language: str) -> None:
         await self.s.execute(
             update(Person).where(Person.id == person_id).values(language=language)

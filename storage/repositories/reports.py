@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
@@ -56,6 +57,7 @@ class Reports:
         answers: dict[str, Any],
         submitted_at: datetime,
         nil: bool = False,
+        words: str | None = None,
     ) -> Report:
         report = Report(
             ref=ref,
@@ -71,6 +73,7 @@ class Reports:
             status="submitted",
             submitted_at=submitted_at,
             nil=nil,
+            words=words,
         )
         self.s.add(report)
         await self.s.flush()
@@ -124,3 +127,64 @@ class Reports:
         if replaces_id is not None:
             values["replaces_id"] = replaces_id
         await self.s.execute(update(Report).where(Report.id == report_id).values(**values))
+
+    async def search(self, paths: Sequence[str], own: Sequence[int], find: ReportFind,
+                     limit: int, offset: int = 0) -> list[tuple[Report, OrgUnit]]:
+        """One page of the workplace's report list: reports of the chair's own units and of the
+        units under the official's paths, newest first, narrowed by ``find``. Typed words
+        are matched only in reports whose words the searcher may read (``find.readable``);
+        elsewhere a search matches the report's number alone, so a search cannot tell what a
+        withheld text says."""
+        if not own and not paths:
+            return []
+        scope: list[ColumnElement[bool]] = [Report.unit_id.in_(list(own))] if own else []
+        if paths:
+            scope.append(in_subtrees(paths))
+        stmt = (select(Report, OrgUnit).join(OrgUnit, OrgUnit.id == Report.unit_id)
+                .where(or_(*scope), *find.where()))
+        rows = await self.s.execute(
+            stmt.order_by(Report.submitted_at.desc(), Report.id.desc())
+            .limit(limit).offset(offset))
+        return [(r, u) for r, u in rows.all()]
+
+
+@dataclass(frozen=True)
+class ReportFind:
+    """What the workplace's report list is narrowed by (each None: any)."""
+
+    under: str | None = None  # a unit's path: its subtree only
+    period: str | None = None
+    form_id: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    words: str | None = None  # folded
+    number: str | None = None  # upper case: part of a reference number
+    # Where the searcher reads typed words: these units' own reports and the reports of the
+    # units right below these (privacy by level); ``everything``: an administrator's export.
+    own_units: tuple[int, ...] = ()
+    official_units: tuple[int, ...] = ()
+    everything: bool = False
+
+    def readable(self) -> ColumnElement[bool]:
+        if self.everything:
+            return true()
+        return or_(Report.unit_id.in_(list(self.own_units)),
+                   OrgUnit.parent_id.in_(list(self.official_units)))
+
+    def where(self) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if self.under is not None:
+            where.append(OrgUnit.path.like(f"{self.under}%"))
+        for column, value in ((Report.period, self.period), (Report.form_id, self.form_id),
+                              (Report.category, self.category),
+                              (Report.severity, self.severity)):
+            if value is not None:
+                where.append(column == value)
+        found: list[ColumnElement[bool]] = []
+        if self.words:
+            found.append(and_(self.readable(), Report.words.like(f"%{self.words}%")))
+        if self.number:
+            found.append(Report.ref.like(f"%{self.number}%"))
+        if found:
+            where.append(or_(*found))
+        return where
