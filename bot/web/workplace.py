@@ -155,8 +155,7 @@ class WorkplaceRoutes:
             seat = await self._seat(uow, request, officials_only=False)
             if not seat.official and not seat.chairs:
                 raise NotYours(0)
-            unit = (await unit_for(uow, seat, _number(q.get("unit")))
-                    if seat.official and q.get("unit") else None)
+            unit = await self._report_unit(uow, seat, _number(q.get("unit")))
             units = list(await uow.units.branches(seat.paths))
             f = ReportFilter(unit, q.get("period", "")[:16], q.get("form", "")[:64],
                              q.get("category", "")[:64], q.get("severity", "")[:64],
@@ -168,6 +167,18 @@ class WorkplaceRoutes:
                                 units=units, lists=lists, official=seat.official,
                                 nav="reports", page=self._page(request),
                                 query=_query(request, "page"))
+
+    @staticmethod
+    async def _report_unit(uow: UnitOfWork, seat: Seat, unit_id: int | None) -> OrgUnit | None:
+        """The report list's unit: any in an official's subtrees, a chair's own only."""
+        if unit_id is None:
+            return None
+        if seat.official:
+            return await unit_for(uow, seat, unit_id)
+        own = next((u for u in seat.chairs if u.id == unit_id), None)
+        if own is None:
+            raise NotYours(unit_id)
+        return own
 
     # -- the ledger ------------------------------------------------------------------------
     async def ledger(self, request: web.Request) -> web.StreamResponse:
