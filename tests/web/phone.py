@@ -140,6 +140,24 @@ class Phone:
         await self.run(do)
         return path
 
+    async def desktop_screenshot(self, name: str, width: int = 1280) -> Path:
+        """The whole page in a desktop window's width (an official at the office), as a PNG
+        under ``SHOTS``; the phone's screen again afterwards."""
+        path = SHOTS / name
+
+        def do() -> None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            metrics = {"width": width, "height": 800, "deviceScaleFactor": 1, "mobile": False}
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+            height = int(self.driver.execute_script(
+                "return document.documentElement.scrollHeight"))
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                        {**metrics, "height": max(height, 640)})
+            self.driver.save_screenshot(str(path))
+            self._screen(780)
+        await self.run(do)
+        return path
+
     async def page_width(self) -> tuple[int, int]:
         """The page's laid-out width and the screen's: equal when nothing overflows."""
         widths = await self.run(lambda: self.driver.execute_script(

@@ -52,7 +52,7 @@ async def test_an_official_follows_and_acts_on_their_subtree_in_the_console(
     browser, base = await signed_in(web_app, channel, "canbo")
     try:
         status, home = await browser.get(base + "/web/")
-        assert 'id="nav-console"' in home
+        assert 'id="nav-workplace"' in home
         status, page = await browser.get(base + "/web/workplace")
         assert status == 200, page
         assert text_of(page, "title") == "Liên đoàn Lao động huyện Bắc Hà (demo)"
