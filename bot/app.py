@@ -32,6 +32,7 @@ from bot.policy import Policy, load_policy
 from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
 from bot.web import directives as directive_pages
+from bot.web import roster as roster_pages
 from bot.web import surveys as survey_pages
 from bot.web import workplace as workplace_pages
 from bot.web.media import MediaStore
@@ -77,6 +78,7 @@ from handlers.incidents.desk import NOTE_PENDING, IncidentDesk
 from handlers.incidents.escalation import STEP, UNRESOLVED, Escalation, IncidentOpened
 from handlers.people.enrolment import BotScope, Enrolment
 from handlers.people.linking import Linking
+from handlers.people.roster import Roster
 from handlers.people.web_access import WebAccess, WebSettings
 from handlers.reports.flow import ReportFlow
 from handlers.reports.history import History
@@ -391,6 +393,10 @@ def build_app(
         Hotspots(desk, escalation, notifier, web_site.reports, translator),
         ReportList(report_forms, translator, tz), Ledger(texts, translator), exports,
         policy.rules.severities))
+    roster_pages.add(http.app, web_site, Roster(
+        policy.officials_manage, settings.enrolment.default_invite_days, policy.org_levels),
+        roster_pages.Starting(settings.telegram.start_link,
+                              tuple(b.title or b.name for b in zalo_bots)))
     telegram = None
     if settings.telegram.token is not None and "telegram" not in adapters:
         telegram = _telegram(settings, inbound, translator, catalog, http, telegram_bot)

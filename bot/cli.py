@@ -263,8 +263,7 @@ def invite_create(
                 _say(exc.msg, err=True)
                 return 2
             await uow.commit()
-        username = settings.telegram.username
-        link = f"https://t.me/{username.lstrip('@')}?start={invite.code}" if username else None
+        link = settings.telegram.start_link(invite.code)
         expires = invite.expires_at.astimezone(app.tz).isoformat(timespec="minutes")
         if as_json:
             typer.echo(json.dumps({

@@ -29,6 +29,11 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     # The bot's @username, used to print t.me deep links for invites.
     username: str | None = None
+
+    def start_link(self, code: str) -> str | None:
+        """The deep link that opens the bot with an invite code (None without a username)."""
+        name = (self.username or "").lstrip("@")
+        return f"https://t.me/{name}?start={code}" if name else None
     # Pacing, kept inside Telegram's limits (about 30/s per bot, 1/s per chat, 20/min per group).
     overall_per_second: float = Field(default=25.0, gt=0, le=30)
     chat_interval_seconds: float = Field(default=1.0, ge=0)

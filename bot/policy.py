@@ -125,6 +125,9 @@ class DirectiveSpec(ReminderSpec):
 
 class OrgSpec(_Strict):
     levels: list[str] = Field(default_factory=list)
+    # Officials manage people in their own subtree on the web (invites, roles, replacing a
+    # chair); without it only administrators do.
+    officials_manage: bool = True
 
 
 class PolicySpec(_Strict):
@@ -174,6 +177,7 @@ class Policy:
     # Level labels the org import knows, as typed in the policy.
     org_levels: tuple[str, ...] = ()
     directives: DirectiveRule = DirectiveRule()
+    officials_manage: bool = True
 
     def years_without_holidays(self, today: date, days: int = 365) -> list[int]:
         """Calendar years touched by the next ``days`` days with no holiday in the policy:
@@ -239,7 +243,7 @@ def _build(spec: PolicySpec, forms: dict[str, Form], tz: ZoneInfo, source: str) 
                         d.enrolment_target)
     return Policy(HotSpotRules(hs.form, tuple(hs.severities), tuple(rules)), ladders, calendar,
                   periods, overrides, digest, tuple(spec.org.levels),
-                  _directives(spec.directives, forms, source))
+                  _directives(spec.directives, forms, source), spec.org.officials_manage)
 
 
 def _directives(spec: DirectiveSpec, forms: dict[str, Form], source: str) -> DirectiveRule:

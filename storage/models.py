@@ -105,6 +105,8 @@ class Invite(Base):
     expires_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime]
+    # Withdrawn before it was used up (a lost sheet, a chair who left): refused in the chat.
+    revoked_at: Mapped[datetime | None]
 
 
 class Conversation(Base):

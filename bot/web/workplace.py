@@ -58,7 +58,7 @@ def add(app: web.Application, site: WebSite, cases: WorkplaceUseCases) -> None:
         app.router.add_route(method, path, handler)
 
 
-def _number(value: str | None) -> int | None:
+def number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
 
@@ -78,11 +78,11 @@ class WorkplaceRoutes:
                      ) -> tuple[OrgUnit, list[OrgUnit]]:
         """The unit the page is about (``?unit=``; inside the seat's subtrees) and the units
         its filter offers."""
-        unit = await unit_for(uow, seat, _number(request.query.get("unit")))
+        unit = await unit_for(uow, seat, number(request.query.get("unit")))
         return unit, list(await uow.units.branches(seat.paths))
 
     def _page(self, request: web.Request) -> int:
-        return min(_number(request.query.get("page")) or 0, 10_000)
+        return min(number(request.query.get("page")) or 0, 10_000)
 
     # -- overview --------------------------------------------------------------------------
     async def overview(self, request: web.Request) -> web.StreamResponse:
@@ -112,7 +112,7 @@ class WorkplaceRoutes:
             seat = await self._seat(uow, request)
             unit, units = await self._scope(uow, request, seat)
             chosen = unit if q.get("unit") else None
-            f = BoardFilter(tab, chosen, severity, _number(q.get("days")))
+            f = BoardFilter(tab, chosen, severity, number(q.get("days")))
             board = await self.cases.hotspots.board(uow, seat, f, self.site.clock.now(), lang,
                                                     self._page(request))
         return self.site.render(request, "workplace_hotspots.html", board=board, f=f,
@@ -155,7 +155,7 @@ class WorkplaceRoutes:
             seat = await self._seat(uow, request, officials_only=False)
             if not seat.official and not seat.chairs:
                 raise NotYours(0)
-            unit = await self._report_unit(uow, seat, _number(q.get("unit")))
+            unit = await self._report_unit(uow, seat, number(q.get("unit")))
             units = list(await uow.units.branches(seat.paths))
             f = ReportFilter(unit, q.get("period", "")[:16], q.get("form", "")[:64],
                              q.get("category", "")[:64], q.get("severity", "")[:64],

@@ -76,6 +76,12 @@ async def create_invite(
     unit = await uow.units.by_code(unit_code)
     if unit is None:
         raise InviteError(Msg("invite.unknown_unit", code=unit_code))
+    # A chair files for a CĐCS; an official looks after units below their own.
+    below = await uow.units.has_children(unit.id)
+    if role == "chair" and below:
+        raise InviteError(Msg("invite.chair_above_grassroots", unit=unit.name))
+    if role == "official" and not below:
+        raise InviteError(Msg("invite.official_on_grassroots", unit=unit.name))
     code = new_code()
     while await uow.invites.exists(code):
         code = new_code()
@@ -139,8 +145,16 @@ class Enrolment:
         code = normalise_code(text)
         invite = await uow.invites.lock_by_code(code) if len(code) == CODE_LENGTH else None
         problem: str | None = None
+        if invite is not None and await self._own(turn, invite.id):
+            # Their own invite again (a chair who re-sends the code from the paper).
+            unit = await uow.units.get(invite.unit_id)
+            await turn.say(Msg("invite.already_member", unit=unit.name if unit else "",
+                               role=turn.t(Msg(f"role.{invite.role}"))))
+            return False
         if invite is None:
             problem = "invite.wrong"
+        elif invite.revoked_at is not None:
+            problem = "invite.revoked"
         elif invite.expires_at <= now:
             problem = "invite.expired"
         elif invite.uses >= invite.max_uses:
@@ -184,3 +198,8 @@ class Enrolment:
         await turn.say(Msg("invite.welcome", unit=unit.name, role=role_name))
         await turn.say(Msg(next_step))
         return True
+
+    @staticmethod
+    async def _own(turn: Turn, invite_id: int) -> bool:
+        """Whether this person already holds a role this invite gave."""
+        return any(m.invite_id == invite_id for m, _ in await turn.memberships())

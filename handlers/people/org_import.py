@@ -157,7 +157,7 @@ def unknown_levels(rows: list[tuple[int, dict[str, str]]],
 
 async def import_units(
     uow: UnitOfWork, rows: list[tuple[int, dict[str, str]]], now: datetime, *, plan: bool = True,
-    known_levels: tuple[str, ...] = (),
+    known_levels: tuple[str, ...] = (), person_id: int | None = None, label: str = "cli",
 ) -> ImportResult:
     units, errors = validate(rows, await uow.units.parents())
     if errors:
@@ -170,6 +170,7 @@ async def import_units(
         await arm_calendar(uow, now)
     await uow.audit.write(
         "org.imported", now, details={"added": added, "updated": updated,
-                                      "warnings": len(warnings)}, label="cli"
+                                      "warnings": len(warnings)},
+        person_id=person_id, label=label,
     )
     return ImportResult(added, updated, warnings=warnings)

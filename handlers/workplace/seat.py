@@ -24,7 +24,11 @@ class Seat:
     officials: tuple[OrgUnit, ...]  # units of their official and admin roles, top first
     chairs: tuple[OrgUnit, ...]
     reader: Reader
-    admin: bool = False
+    admin_units: frozenset[int] = frozenset()
+
+    @property
+    def admin(self) -> bool:
+        return bool(self.admin_units)
 
     @property
     def paths(self) -> list[str]:
@@ -51,7 +55,7 @@ async def seat_of(uow: UnitOfWork, visitor: Visitor) -> Seat:
                        key=lambda u: (u.depth, u.path))
     chairs = tuple(u for m, u in roles if m.role == "chair")
     return Seat(visitor, tuple(officials), chairs, Reader.of(roles),
-                admin=any(m.role == "admin" for m, _ in roles))
+                frozenset(u.id for m, u in roles if m.role == "admin"))
 
 
 async def unit_for(uow: UnitOfWork, seat: Seat, unit_id: int | None) -> OrgUnit:

@@ -58,6 +58,26 @@ class OrgUnits:
             select(OrgUnit).where(in_subtrees(paths), not_(grassroots()))
             .order_by(OrgUnit.path).limit(limit))).all()
 
+    async def under(self, paths: Sequence[str], limit: int, offset: int = 0
+                    ) -> Sequence[OrgUnit]:
+        """One page of the units under these paths (their own included), in tree order."""
+        if not paths:
+            return []
+        return (await self.s.scalars(
+            select(OrgUnit).where(in_subtrees(paths)).order_by(OrgUnit.path)
+            .limit(limit).offset(offset))).all()
+
+    async def grassroots_among(self, unit_ids: Sequence[int]) -> Sequence[OrgUnit]:
+        """Which of these units are CĐCS (no unit below them)."""
+        if not unit_ids:
+            return []
+        return (await self.s.scalars(
+            select(OrgUnit).where(OrgUnit.id.in_(list(unit_ids)), grassroots()))).all()
+
+    async def has_children(self, unit_id: int) -> bool:
+        return await self.s.scalar(
+            select(OrgUnit.id).where(OrgUnit.parent_id == unit_id).limit(1)) is not None
+
     async def count(self) -> int:
         return int(await self.s.scalar(select(func.count()).select_from(OrgUnit)) or 0)
 

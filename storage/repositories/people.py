@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.dialect import upsert
 from storage.models import ChannelIdentity, Membership, OrgUnit, Person
+from storage.repositories.org import in_subtrees
 
 
 def first_reachable_account(membership: type[Membership]) -> Any:
@@ -218,6 +219,38 @@ class Memberships:
             stmt.on_conflict_do_nothing(index_elements=["person_id", "unit_id", "role"])
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def in_subtrees(self, paths: Sequence[str], limit: int = 2000
+                          ) -> Sequence[tuple[Membership, Person, OrgUnit]]:
+        """Everyone holding a role in these subtrees, in tree order."""
+        if not paths:
+            return []
+        rows = await self.s.execute(
+            select(Membership, Person, OrgUnit)
+            .join(Person, Person.id == Membership.person_id)
+            .join(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .where(in_subtrees(paths)).order_by(OrgUnit.path, Membership.role, Person.id)
+            .limit(limit))
+        return [(m, p, u) for m, p, u in rows.all()]
+
+    async def get(self, membership_id: int) -> tuple[Membership, OrgUnit] | None:
+        row = (await self.s.execute(
+            select(Membership, OrgUnit).join(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .where(Membership.id == membership_id))).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def remove(self, membership_id: int) -> bool:
+        """The role ends; what the person did under it (reports, answers) stays theirs."""
+        result = await self.s.execute(delete(Membership).where(Membership.id == membership_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def chair_counts(self, paths: Sequence[str]) -> dict[int, int]:
+        """Chairs per unit in these subtrees (units without one are absent)."""
+        rows = await self.s.execute(
+            select(Membership.unit_id, func.count())
+            .join(OrgUnit, OrgUnit.id == Membership.unit_id)
+            .where(in_subtrees(paths), Membership.role == "chair").group_by(Membership.unit_id))
+        return {int(u): int(n) for u, n in rows.all()}
 
     async def officials_with_units(self) -> Sequence[tuple[OrgUnit, Person, ChannelIdentity]]:
         """Every official with their unit and first account the messenger still reaches

@@ -72,8 +72,8 @@ async def test_an_official_acknowledges_and_resolves_with_telegram_buttons(
         await peer.press(OFFICIAL, alert, button(alert, "Tiếp nhận"))
         await peer.wait_chat(CHAIR.id, has("đã được Hoàng Thị Hoa – Liên đoàn Lao động huyện "
                                            "Bắc Hà (demo) tiếp nhận"))
-        messages = await peer.wait_chat(OFFICIAL.id, has("Bạn đã tiếp nhận điểm nóng #1"))
-        done = find(messages, "Bạn đã tiếp nhận")
+        messages = await peer.wait_chat(OFFICIAL.id, has("Đồng chí đã tiếp nhận điểm nóng #1"))
+        done = find(messages, "Đồng chí đã tiếp nhận")
         assert [b["text"] for row in done["reply_markup"]["inline_keyboard"] for b in row] == \
             ["Ghi chú", "Đã giải quyết"]
         # The pressed alert now shows what was done, without buttons.
@@ -111,7 +111,7 @@ async def test_an_official_acknowledges_and_resolves_with_zalo_reply_codes(
             alert = await official._wait(before, "Điểm nóng #1")
             # No buttons on Zalo: the codes are spelled out under the alert.
             assert "«TN 1» – Tiếp nhận" in alert and "«GQ 1 <nội dung>» – Đã giải quyết" in alert
-            await official.says("tn 1", "Bạn đã tiếp nhận điểm nóng #1")
+            await official.says("tn 1", "Đồng chí đã tiếp nhận điểm nóng #1")
             await chair._wait(0, "đã được Vàng Thị Mai – Liên đoàn Lao động huyện Bắc Hà (demo) "
                                  "tiếp nhận")
             await official.says("GQ 1 da tra du luong", "Đã đóng điểm nóng #1")

@@ -131,7 +131,7 @@ async def test_a_linked_person_gets_the_message_on_telegram_while_zalo_is_paused
     app, token = quota_app
     # The chair links Telegram: a code on Zalo, typed on Telegram, agreed to on Zalo.
     await say(app, "zalo", ZALO_USER, "lienket")
-    code = zalo_peer.sent(token, ZALO_USER)[-1].split("Mã liên kết của bạn: ")[1][:6]
+    code = zalo_peer.sent(token, ZALO_USER)[-1].split("Mã liên kết của đồng chí: ")[1][:6]
     await say(app, "telegram", TG_USER, f"/lienket {code}")
     consent = zalo_peer.sent(token, ZALO_USER)[-1]
     assert "Tài khoản Telegram «" in consent

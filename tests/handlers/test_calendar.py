@@ -274,7 +274,7 @@ async def test_deadlines_and_periodic_offer_what_the_unit_owes(
     # A reminder button of another unit changes nothing.
     other = await obligation_id(app, "DEMO_CS2", "thang", "2026-10")
     await line.press("demo", f"KM {other}")
-    assert channel.texts("demo")[-1] == "Báo cáo này không thuộc đơn vị của bạn."
+    assert channel.texts("demo")[-1] == "Báo cáo này không thuộc đơn vị của đồng chí."
     assert (await ledger(app))[("DEMO_CS2", "thang", "2026-10")] == "pending"
     clock.set(local(2026, 10, 21, 9, 0))
     await line.say("demo", "/hanbaocao")
@@ -295,7 +295,7 @@ async def test_a_second_report_replaces_the_first_only_when_confirmed(
     assert ask.choices[0].label == "Báo cáo tháng 10/2026: nộp lại (đã nộp 05/10/2026)"
     await line.say("demo", "1")
     assert "Báo cáo tháng 10/2026 đã được nộp lúc 09:00 05/10/2026. Báo cáo mới chỉ thay thế " \
-        "báo cáo cũ khi bạn xác nhận." in channel.texts("demo")[-1]
+        "báo cáo cũ khi đồng chí xác nhận." in channel.texts("demo")[-1]
     await line.say("demo", *MONTHLY)
     ask = channel.sent[-1][1]
     assert ask.text.endswith("Thay thế báo cáo đã nộp bằng báo cáo vừa gửi?")

@@ -150,7 +150,7 @@ async def test_the_province_export_withholds_free_text_and_others_are_refused(
     await say(app, "canbo", "/xuat 2026-11 demo_kcn")
     assert channel.texts("canbo") == [
         "Không xuất được dữ liệu của Công đoàn các Khu công nghiệp (demo): đơn vị này không "
-        "thuộc phạm vi bạn phụ trách."]
+        "thuộc phạm vi đồng chí phụ trách."]
     [refused] = await audits(app, "export.refused")
     assert refused.subject == "unit:DEMO_KCN" and refused.details == {"period": "2026-11"}
     async with app.uows() as uow:

@@ -83,7 +83,7 @@ async def test_same_event_twice_gives_one_answer_and_one_reply(
 async def test_person_without_membership_cannot_file(app: App, channel: RecordingChannel) -> None:
     await seed(app)
     await say(app, "stranger", "/baocao", "7", "Ngừng việc")
-    assert all("Bạn chưa tham gia" in t for t in channel.texts("stranger")[:1])
+    assert all("Đồng chí chưa tham gia" in t for t in channel.texts("stranger")[:1])
     assert await reports(app) == []
     async with app.uows() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Fire)) == 0
@@ -148,7 +148,7 @@ async def test_nudge_after_two_hours_then_expiry_after_seven_days(
     assert await app.fires.run_once() == 1
     await app.delivery.drain()
     [nudge] = channel.texts("demo")  # the nudge and the question it repeats, as one message
-    assert nudge.startswith("Bạn còn một báo cáo đang soạn dở")
+    assert nudge.startswith("Đồng chí còn một báo cáo đang soạn dở")
     assert "\n\nCâu 2. Mức độ?" in nudge
     clock.advance(timedelta(days=7))
     assert await app.fires.run_once() == 1
@@ -185,7 +185,7 @@ async def test_answers_move_the_nudge_without_writing_a_timer_each_time(
     assert await app.fires.run_once() == 1
     await app.delivery.drain()
     [nudge] = channel.texts("demo")
-    assert nudge.startswith("Bạn còn một báo cáo đang soạn dở") and "Câu 3" in nudge
+    assert nudge.startswith("Đồng chí còn một báo cáo đang soạn dở") and "Câu 3" in nudge
     assert await nudge_due() is None
     await say(app, "demo", "25")  # answering after the nudge: no second nudge is armed
     clock.advance(timedelta(hours=3))

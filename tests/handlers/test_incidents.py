@@ -182,7 +182,7 @@ async def test_no_acknowledgement_in_thirty_minutes_brings_in_the_province_until
     # The province acknowledges: everyone concerned hears who did.
     channel.clear()
     await say(app, "tinh", "tn 1")
-    assert channel.texts("tinh")[-1].startswith("Bạn đã tiếp nhận điểm nóng #1.")
+    assert channel.texts("tinh")[-1].startswith("Đồng chí đã tiếp nhận điểm nóng #1.")
     assert channel.texts("demo") == [
         "Báo cáo BC-2026-000001 (điểm nóng #1) đã được tinh – Liên đoàn Lao động tỉnh Demo "
         "tiếp nhận lúc 02:30 18/11/2026."]
@@ -313,9 +313,9 @@ async def test_two_officials_pressing_at_once_record_one_acknowledgement(
     await app.delivery.drain()
     [ack] = await rows(app, IncidentEvent, kind="acknowledged")
     assert await count(app, AuditLog, action="incident.acknowledged") == 1
-    winner, loser = ("canbo", "tinh") if channel.texts("canbo")[0].startswith("Bạn") \
+    winner, loser = ("canbo", "tinh") if channel.texts("canbo")[0].startswith("Đồng chí") \
         else ("tinh", "canbo")
-    assert channel.texts(winner)[0].startswith("Bạn đã tiếp nhận điểm nóng #1.")
+    assert channel.texts(winner)[0].startswith("Đồng chí đã tiếp nhận điểm nóng #1.")
     assert channel.texts(loser)[0].startswith(f"Điểm nóng #1 đã được {winner}")
     [incident] = await rows(app, Incident)
     assert incident.acknowledged_by == ack.actor_person_id

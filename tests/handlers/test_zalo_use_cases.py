@@ -195,7 +195,7 @@ async def test_linking_asks_the_account_that_made_the_code_and_never_moves_roles
     assert ch["zalo"].texts("z9")[-1].startswith(
         "Đã gửi yêu cầu liên kết tới tài khoản Telegram «Vàng Mai».")
     ask = ch["telegram"].sent[-1][1]
-    assert ask.text.startswith("🔗 Tài khoản Zalo «Chị Hoa» vừa nhập mã liên kết của bạn.")
+    assert ask.text.startswith("🔗 Tài khoản Zalo «Chị Hoa» vừa nhập mã liên kết của đồng chí.")
     assert [o.label for o in ask.codes] == ["Đồng ý liên kết", "Từ chối"]
     assert await roles_of(app, "zalo", "z9") == []
     # Refused: nothing changes, the Zalo account is told.
@@ -280,7 +280,7 @@ async def test_an_export_asked_on_zalo_goes_to_linked_telegram_or_says_how_to_ge
     await say(app, "zalo", "z20", "xuat thang 11/2026")
     assert ch["zalo"].texts("z20")[-1] == (
         "⏳ Đang tạo tệp Excel Tháng 11/2026 của Liên đoàn Lao động huyện Bắc Hà (demo). Zalo "
-        "không gửi được tệp nên bot sẽ gửi qua Telegram của bạn.")
+        "không gửi được tệp nên bot sẽ gửi qua Telegram của đồng chí.")
     await app.fires.run_once()
     await app.delivery.drain()
     [sent] = [m for a, m in ch["telegram"].sent if a == "9020" and m.file is not None]
