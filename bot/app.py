@@ -31,6 +31,8 @@ from bot.i18n import Translator
 from bot.policy import Policy, load_policy
 from bot.quota import Budget, MonthlyQuota
 from bot.ratelimit import Rates, TokenBuckets, telegram_is_group
+from bot.web import api as api_routes
+from bot.web import api_tokens
 from bot.web import directives as directive_pages
 from bot.web import roster as roster_pages
 from bot.web import surveys as survey_pages
@@ -39,6 +41,8 @@ from bot.web.media import MediaStore
 from bot.web.signing import Signer
 from bot.web.site import WebLimits, WebSite
 from bot.web.views import DraftViews
+from handlers.api.reading import ApiReading
+from handlers.api.tokens import ApiTokens
 from handlers.calendar.overdue import OverdueDesk
 from handlers.calendar.periodic import ObligationMet, PeriodicDesk
 from handlers.calendar.periods import PeriodTexts
@@ -393,6 +397,9 @@ def build_app(
         Hotspots(desk, escalation, notifier, web_site.reports, translator),
         ReportList(report_forms, translator, tz), Ledger(texts, translator), exports,
         policy.rules.severities))
+    api_tokens.add(http.app, web_site, ApiTokens())
+    api_routes.add(http.app, uows, clock, ApiReading(report_forms),
+                   per_token=hs.api_per_token, per_address=hs.api_per_address)
     roster_pages.add(http.app, web_site, Roster(
         policy.officials_manage, settings.enrolment.default_invite_days, policy.org_levels),
         roster_pages.Starting(settings.telegram.start_link,

@@ -197,6 +197,10 @@ class HttpSettings(BaseModel):
     # Members' "Tôi đã đọc" a minute from one address (no sign-in: a unit's members at work
     # may share one address, so it is a bound on a flood, not on a unit).
     member_reads_per_address: int = Field(default=30, ge=1)
+    # The read-only API: requests a minute per token (a nightly sync reads a province's year
+    # in a few hundred pages), and from one address before its token is looked up.
+    api_per_token: int = Field(default=120, ge=1)
+    api_per_address: int = Field(default=600, ge=1)
 
     _blank = field_validator("public_url", mode="before")(_blank_is_none)
 

@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from storage.database import LOCK_WAIT_SECONDS, while_locked
+from storage.repositories.api import ApiTokens
 from storage.repositories.arrivals import Arrivals
 from storage.repositories.audit import Audit
 from storage.repositories.conversations import Conversations
@@ -87,6 +88,7 @@ class UnitOfWork:
         self.directives = Directives(s)
         self.forms = FormDefinitions(s)
         self.surveys = Surveys(s)
+        self.api = ApiTokens(s)
         return self
 
     async def _begin_write(self) -> AsyncSession:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import storage.api_models
 import storage.directive_models
 import storage.survey_models  # noqa: F401
 from storage.models import Base

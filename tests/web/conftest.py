@@ -18,8 +18,8 @@ from tests.web.client import Browser
 @contextlib.asynccontextmanager
 async def serving(url: str, clock: ManualClock, channel: RecordingChannel,
                   media: Path, **settings: object) -> AsyncIterator[App]:
-    app = make_app(url, clock, channel, http={"host": "127.0.0.1", "port": 0},
-                   media_dir=str(media), **settings)
+    http = {"host": "127.0.0.1", "port": 0, **settings.pop("http", {})}  # type: ignore[dict-item]
+    app = make_app(url, clock, channel, http=http, media_dir=str(media), **settings)
     await app.start_http()
     await seed(app)
     try:
