@@ -358,7 +358,7 @@ def chat_command(as_: str = typer.Option(..., "--as", help="Console identity to 
     async def body(app: App) -> None:
         await console_chat(app, as_, sys.stdin, sys.stdout)
 
-    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=as_)])
+    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=as_, downloads=Path.cwd())])
 
 
 @cli.command()
@@ -369,13 +369,16 @@ def demo() -> None:
         await upgrade(app.db)
         async with app.uows() as uow:
             await seed_demo(uow, app.clock.now(), channel=CONSOLE)
+            # The current periods are open at once (the chair sees what is due, /dinhky).
+            if app.calendar is not None:
+                await app.calendar.plan(uow, app.clock.now())
             await uow.commit()
         _say(Msg("cli.demo_seeded"))
         _say(Msg("cli.console_banner", identity=DEMO_CHAIR[0]))
         await _chat_beside_web(app)
 
-    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0])],
-              require_schema=False)
+    _with_app(body, channels=[ConsoleChannel(sys.stdout, me=DEMO_CHAIR[0],
+                                             downloads=Path.cwd())], require_schema=False)
 
 
 def main() -> None:

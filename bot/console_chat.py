@@ -12,8 +12,9 @@ from scheduler.jobs import BotScheduler
 
 
 async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
-    """Read lines until EOF. Piped input is echoed as ``> line`` so output reads as a transcript;
-    at a terminal the fire poller and delivery run in the background for nudges."""
+    """Read lines until EOF. Piped input is echoed as ``> line`` so output reads as a transcript,
+    and what each line set off to run now runs before the next; at a terminal the fire poller
+    and delivery run in the background for nudges."""
     interactive = stdin.isatty()
     source = ConsoleInput(identity)
     background: list[asyncio.Task[None]] = []
@@ -34,6 +35,10 @@ async def chat(app: App, identity: str, stdin: TextIO, stdout: TextIO) -> None:
             if not interactive:
                 stdout.write(f"> {line.rstrip()}\n")
             await app.inbound.handle(source.event(line))
+            if not interactive:
+                # What a line set off to run at once (an export asked for with /xuat) runs
+                # before the next line: a piped transcript holds its answer.
+                await app.fires.run_once()
             await app.delivery.drain()
     finally:
         scheduler.shutdown()

@@ -54,7 +54,14 @@ class Translator:
 
     def render(self, lang: str | None, msg: Msg) -> str:
         """The message in ``lang``; a parameter that is itself a message (a reason inside
-        "row 7: ...") is rendered in the same language first."""
-        params = {k: self.render(lang, v) if isinstance(v, Msg) else v
-                  for k, v in msg.params.items()}
+        "row 7: ...") is rendered in the same language first, and one that is a form's labels
+        ({"vi": ..., "en": ...}: a question's name in a cross-field check) is picked in it."""
+        params = {k: self._param(lang, v) for k, v in msg.params.items()}
         return self.text(lang, msg.key, **params)
+
+    def _param(self, lang: str | None, value: Any) -> Any:
+        if isinstance(value, Msg):
+            return self.render(lang, value)
+        if isinstance(value, dict) and "vi" in value:
+            return value.get(lang or self.default) or value["vi"]
+        return value

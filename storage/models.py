@@ -126,7 +126,10 @@ class Conversation(Base):
 class Report(Base):
     __tablename__ = "report"
     __table_args__ = (
-        Index("ix_report_unit_submitted", "unit_id", "submitted_at"),
+        # Covering for the figures (reports by week and category of a subtree): counted
+        # from the index alone, never from the rows and their answers.
+        Index("ix_report_unit_submitted", "unit_id", "submitted_at", "status", "category",
+              "form_id"),
         Index("ix_report_form_period", "form_id", "period"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -61,14 +61,13 @@ async def reports(app: App) -> list[Report]:
 
 
 NGUNG_VIEC = [
-    "/baocao", "7", "120", "khan cap", "150",
+    "/baocao", "7", "120", "khan cap",
     "Công nhân ngừng việc vì bị nợ lương hai tháng", "4", "Đề nghị LĐLĐ huyện vào cuộc", "xong",
 ]
 NGUNG_VIEC_ANSWERS = {
     "linh_vuc": "ngung_viec",
     "so_nguoi_ngung_viec": 120,
     "muc_do": "khan_cap",
-    "so_nguoi": 150,
     "mo_ta": "Công nhân ngừng việc vì bị nợ lương hai tháng",
     "tinh_trang": "can_ho_tro",
     "de_xuat": "Đề nghị LĐLĐ huyện vào cuộc",

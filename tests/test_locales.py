@@ -100,3 +100,24 @@ def test_no_vietnamese_literals_in_code() -> None:
                     and id(node) not in docstrings and vietnamese.search(node.value)):
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+# Members (đoàn viên) on the directives' and surveys' pages are "bạn"; chairs and officials
+# are "đồng chí" everywhere (DOMAIN.md, "Wording for people").
+MEMBER_KEYS = {"web.member_thanks", "web.member_already", "survey.ended", "survey.thanks",
+               "survey.already"}
+
+
+def test_chairs_and_officials_are_addressed_one_way() -> None:
+    messages = Translator.load(default="vi").messages("vi")
+    says_ban = sorted(k for k, text in messages.items()
+                      if re.search(r"\b[Bb]ạn\b", text) and k not in MEMBER_KEYS)
+    assert says_ban == []
+    assert all(re.search(r"\b[Bb]ạn\b", messages[k]) for k in MEMBER_KEYS)
+    assert sum("đồng chí" in t.lower() for t in messages.values()) >= 30
+
+
+def test_what_is_not_understood_is_said_first() -> None:
+    messages = Translator.load(default="vi").messages("vi")
+    for key in ("command.unknown", "idle.hint", "error.confirm_choice", "error.pick_edit"):
+        assert messages[key].startswith("Bot chưa hiểu"), key

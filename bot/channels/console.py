@@ -33,9 +33,12 @@ class ConsoleChannel(Quiet):
     name = NAME
     capabilities = CAPABILITIES
 
-    def __init__(self, out: TextIO, me: str | None = None) -> None:
+    def __init__(self, out: TextIO, me: str | None = None,
+                 downloads: Path | None = None) -> None:
         self.out = out
         self.me = me
+        # Where a document sent to this terminal (an export asked for with /xuat) is saved.
+        self.downloads = downloads
 
     def parts(self, message: OutboundMessage) -> int:
         return len(split_lines(render_text(message), self.capabilities.max_text))
@@ -43,13 +46,27 @@ class ConsoleChannel(Quiet):
     async def send(self, address: str, message: OutboundMessage) -> SendResult:
         # Messages to other console identities (officials, say) are marked with their address.
         header = "" if self.me in (None, address) else f"[-> {address}]\n"
-        # A terminal cannot show a file: its name stands for it.
-        attached = f"\n📎 {message.file.name}" if message.file is not None else ""
+        # A terminal cannot show a file: its name stands for it, or the path it was saved to.
+        attached = f"\n📎 {self._keep(message)}" if message.file is not None else ""
         for part in split_lines(render_text(message), self.capabilities.max_text):
             self.out.write(header + part + attached + "\n\n")
             attached = ""
         self.out.flush()
         return SENT
+
+    def _keep(self, message: OutboundMessage) -> str:
+        """A document's bytes written under ``downloads`` (its name kept to safe letters: it
+        comes from a unit's code): the path; otherwise the file's name."""
+        file = message.file
+        assert file is not None
+        if self.downloads is None or file.data is None or file.kind != "document":
+            return file.name
+        safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_"
+                       for c in file.name).lstrip(".") or "tep"
+        self.downloads.mkdir(parents=True, exist_ok=True)
+        path = self.downloads / safe
+        path.write_bytes(file.data)
+        return str(path.resolve())
 
 
 class ConsoleInput:

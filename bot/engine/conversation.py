@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.engine import effects as fx
 from bot.engine.answers import match_choice
-from bot.engine.form import Choice, Form, Question
+from bot.engine.form import Choice, Form, Question, beyond
 from bot.engine.inputs import (
     AttachmentInput,
     ChoiceInput,
@@ -155,6 +155,7 @@ class Engine:
             self._attachment(st, q, inp)
         elif isinstance(inp, TextInput):
             value, error = q.kind.parse(inp.text, q, today)
+            error = error or beyond(q, value, s.answers, form)
             if error is not None:
                 st.out.append(fx.Ask(q.key, s.version, error))
             else:
@@ -243,7 +244,10 @@ class Engine:
             return (inp.key if inp.key in (SEND, EDIT, CANCEL) else None), None, error
         if isinstance(inp, CommandInput):
             number = int(inp.arg) if inp.arg and inp.arg.isdecimal() else None
-            return {"confirm": SEND, "edit": EDIT, "done": SEND}.get(inp.name), number, error
+            # "Xong" on the card means "done answering", not "send": only «gửi» or 1 sends.
+            if inp.name == "done":
+                return None, None, Msg("error.confirm_done")
+            return {"confirm": SEND, "edit": EDIT}.get(inp.name), number, error
         if not isinstance(inp, TextInput):
             return None, None, error
         words = fold(inp.text).split(" ")
@@ -251,8 +255,8 @@ class Engine:
             key, _ = match_choice(words[0], self.common.confirm)
             if key == EDIT:
                 return EDIT, int(words[1]), error
-        key, err = match_choice(inp.text, self.common.confirm)
-        return key, None, err or error
+        key, _ = match_choice(inp.text, self.common.confirm)
+        return key, None, error  # not understood: said first, then what to type
 
     def _at_pick(self, st: _Step, form: Form, inp: Input) -> None:
         s = st.s

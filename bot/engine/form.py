@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.conditions import Condition, ConditionError, parse_condition
+from bot.engine.messages import Msg
 from bot.engine.questions import KINDS
 from bot.engine.questions.base import QuestionKind
 
@@ -59,9 +60,20 @@ class Question:
     accept: frozenset[str] = ATTACHMENT_KINDS
     relevant: Condition | None = None
     help: Labels = field(default_factory=dict)
+    # A short noun the confirmation card and tables label the answer with ("Số người ngừng
+    # việc: 120"), where the label is a question ("Bao nhiêu người ngừng việc?").
+    short: Labels = field(default_factory=dict)
+    # Cross-field check: the answer may not exceed an earlier number's (members <= workers).
+    at_most: str | None = None
 
     def text(self, lang: str) -> str:
         return self.label.get(lang) or self.label["vi"]
+
+    def noun(self, lang: str) -> str:
+        """What the answer is called where it is shown, not asked."""
+        if self.short:
+            return self.short.get(lang) or self.short["vi"]
+        return self.text(lang).rstrip("?: ")
 
     @property
     def has_choices(self) -> bool:
@@ -138,12 +150,31 @@ def _in_order(q: Question, earlier: list[Question], source: str, path: str) -> Q
     if unknown:
         raise FormError(source, f"{path}.relevant",
                         f"refers to {sorted(unknown)}, which are not earlier questions")
+    numbers = {prev.key for prev in earlier if prev.kind.name in ("integer", "decimal")}
+    if q.at_most is not None and (q.at_most not in numbers
+                                  or q.kind.name not in ("integer", "decimal")):
+        raise FormError(source, f"{path}.at_most",
+                        f"'{q.at_most}' must be an earlier number question, on a number")
     return q
+
+
+def beyond(q: Question, value: Any, answers: Mapping[str, Any],
+           form: Form) -> Msg | None:
+    """A cross-field check (``at_most``): the reason an answer is refused, or None. The
+    earlier answer may be absent (skipped): then there is nothing to hold it to."""
+    limit = answers.get(q.at_most) if q.at_most else None
+    if q.at_most is None or not isinstance(limit, int | float) or value is None \
+            or value <= limit:
+        return None
+    other = form.question(q.at_most)
+    return Msg("error.at_most", got=str(q.kind.card(value, q, "vi")),
+               limit=str(other.kind.card(limit, other, "vi")),
+               other=dict(other.short or other.label))
 
 
 _QUESTION_FIELDS = frozenset({
     "key", "type", "label", "required", "choices", "min", "max", "min_length",
-    "max_length", "max_count", "accept", "relevant", "help",
+    "max_length", "max_count", "accept", "relevant", "help", "short", "at_most",
 })
 
 
@@ -182,6 +213,9 @@ def _question(item: Any, source: str, path: str, yes_no: tuple[Choice, ...],
         accept=accept,
         relevant=_relevant(item, source, path),
         help=_labels(item["help"], source, f"{path}.help") if "help" in item else {},
+        short=_labels(item["short"], source, f"{path}.short") if "short" in item else {},
+        at_most=_key(item["at_most"], source, f"{path}.at_most") if "at_most" in item
+        else None,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.engine import effects as fx
 from bot.engine.conversation import Engine, Outcome
-from bot.engine.form import Question
+from bot.engine.form import Question, beyond
 from bot.engine.messages import Msg
 from bot.engine.session import CONFIRM, Session
 from bot.engine.text import clean
@@ -60,6 +60,7 @@ def fill(engine: Engine, session: Session, raw: Mapping[str, Raw], today: date |
         if q.kind.gathers or q.key not in raw or not relevant(q, s.answers):
             continue
         value, error = read(engine, q, raw[q.key], today)
+        error = error or beyond(q, value, s.answers, form)
         if error is not None:
             errors[q.key] = error
         elif value is None:

@@ -95,7 +95,7 @@ class DraftViews:
         return [q.key for q in form.questions if relevant(q, draft.session.answers)]
 
     def card(self, lang: str, draft: Draft) -> list[CardLine]:
-        return [CardLine(q.text(lang).rstrip("?: "),
+        return [CardLine(q.noun(lang),
                          self.renderer.value(lang, q, draft.session.answers.get(q.key)))
                 for q in self.engine.card_questions(draft.session)]
 

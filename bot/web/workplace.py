@@ -99,7 +99,8 @@ class WorkplaceRoutes:
         async with self.site.uows() as uow:
             seat = await self._seat(uow, request)
             unit, _ = await self._scope(uow, request, seat)
-            figures = await self.cases.overview.figures(uow, unit, self.site.clock.now(), lang)
+            figures = await self.cases.overview.figures(
+                uow, unit, self.site.clock.now(), lang, self.cases.overview.rule.chart_weeks)
         png = await asyncio.to_thread(self.cases.overview.chart, lang, figures)
         return web.Response(body=png, content_type="image/png")
 

@@ -193,7 +193,7 @@ class WorkbookWriter:
         if periodic:
             fixed += ["period", "nil"]
         headers = [self.t(f"export.col.{c}") for c in fixed]
-        headers += [q.text(self.lang).rstrip("?: ") for q in form.questions]
+        headers += [q.noun(self.lang) for q in form.questions]
         widths = [16, 14, 36, 20, 17, *([18, 10] if periodic else [])]
         widths += [40 if q.free_text else 18 for q in form.questions]
         return Sheet(book, form.title_text(self.lang), headers, widths)

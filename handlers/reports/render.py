@@ -90,7 +90,7 @@ class Renderer:
         lines.append(self.tr.text(lang, "confirm.heading", form=form.title_text(lang)))
         for i, q in enumerate(self.engine.card_questions(session), 1):
             value = self.value(lang, q, session.answers.get(q.key))
-            lines.append(f"{i}) {q.text(lang).rstrip('?: ')}: {value}")
+            lines.append(f"{i}) {q.noun(lang)}: {value}")
         choices = tuple(Option(c.key, c.text(lang)) for c in self.engine.common.confirm)
         return OutboundMessage(
             text="\n".join(lines),
@@ -107,7 +107,7 @@ class Renderer:
         questions = self.engine.card_questions(session)
         return OutboundMessage(
             text="\n".join(lines),
-            choices=tuple(Option(q.key, q.text(lang)) for q in questions),
+            choices=tuple(Option(q.key, q.noun(lang)) for q in questions),
             version=version,
             actions=self._actions(lang, ["back"]),
             number_hint=self.tr.text(lang, "ask.number_hint", count=len(questions)),
@@ -147,5 +147,5 @@ class Renderer:
                     value = self.tr.text(lang, "incident.withheld")
                 else:
                     value = self.value(lang, q, report.answers[q.key])
-                lines.append(f"• {q.text(lang).rstrip('?: ')}: {value}")
+                lines.append(f"• {q.noun(lang)}: {value}")
         return "\n".join(lines)

@@ -65,7 +65,7 @@ class ReportViews:
             if q.key not in report.answers:
                 continue
             value = report.answers[q.key]
-            label = q.text(lang).rstrip("?: ")
+            label = q.noun(lang)
             if (q.free_text or q.kind.gathers) and value and not readable:
                 lines.append(Line(label, self.tr.text(lang, "incident.withheld")))
                 continue

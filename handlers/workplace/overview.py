@@ -52,11 +52,14 @@ class Overview:
         self.tr = translator
         self.tz = tz
 
-    async def figures(self, uow: UnitOfWork, unit: OrgUnit, now: datetime,
-                      lang: str) -> Figures:
-        """The digest's windows ending tomorrow at midnight: this week so far is the last."""
+    async def figures(self, uow: UnitOfWork, unit: OrgUnit, now: datetime, lang: str,
+                      weeks: int = 2) -> Figures:
+        """The digest's windows ending tomorrow at midnight: the last seven days are the last
+        window. The page's words need two windows (against the seven days before); the
+        chart, a request of its own, asks for the digest's eight: a province's page does not
+        wait on two months of reports being counted."""
         local = now.astimezone(self.tz)
-        bounds = week_bounds(local.date() + _DAY, self.tz, self.rule.chart_weeks)
+        bounds = week_bounds(local.date() + _DAY, self.tz, weeks)
         return await gather(uow, unit, bounds, now, local.date(), self.rule.open_incident_hours,
                             self.words.directive_rule, lang)
 
@@ -96,7 +99,7 @@ class Overview:
                 t("workplace.directive_detail", received=d.tally.received,
                   disseminated=d.tally.disseminated, units=d.tally.units)))
         body = self.words.body(lambda m: self.tr.render(lang, m), lang, f,
-                               "figures.previous_week", "digest.quiet")
+                               "figures.previous_days", "stats.quiet")
         return OverviewView(unit, f, tuple(items), tuple(body))
 
     def _enrolment(self, t: _T, f: Figures) -> Indicator:

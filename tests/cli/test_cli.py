@@ -212,3 +212,39 @@ def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
     again = tinhhinh(path, "db", "upgrade")
     assert again.returncode == 0
     assert again.stdout.strip() == "Cơ sở dữ liệu đã ở phiên bản mới nhất, không có gì thay đổi."
+
+
+def test_the_demo_opens_the_current_periods_and_the_console_saves_an_export(db: Path) -> None:
+    """`tinhhinh demo` opens the periods being filed now (the demo chair has something due,
+    not "đã nộp đủ"), and an export asked for in a console chat is written to a file whose
+    path is printed (tinhhinh runs in the database's folder here)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    assert tinhhinh(db, "demo", stdin="").returncode == 0
+    due = tinhhinh(db, "chat", "--as", "demo", stdin="/hanbaocao\n")
+    assert "Báo cáo định kỳ cần nộp:" in due.stdout, due.stdout
+    assert "đã nộp đủ" not in due.stdout
+    month = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%Y-%m")
+    asked = tinhhinh(db, "chat", "--as", "canbo", stdin=f"/xuat {month}\n")
+    path = db.parent / f"tinhhinh-DEMO_HUYEN-{month}.xlsx"
+    assert f"📎 {path.resolve()}" in asked.stdout, asked.stdout
+    assert "Báo cáo nhanh" in load_workbook(path).sheetnames
+
+
+def test_invite_create_refuses_a_role_that_does_not_fit_the_unit(db: Path) -> None:
+    assert tinhhinh(db, "demo", stdin="").returncode == 0
+    chair = tinhhinh(db, "invite", "create", "--unit", "DEMO_HUYEN", "--role", "chair")
+    assert chair.returncode == 2
+    assert chair.stderr.strip() == (
+        "Không tạo được mã chủ tịch cho Liên đoàn Lao động huyện Bắc Hà (demo): đơn vị này còn "
+        "có đơn vị trực thuộc. Mã chủ tịch chỉ dành cho CĐCS.")
+    official = tinhhinh(db, "invite", "create", "--unit", "DEMO_CS1", "--role", "official")
+    assert official.returncode == 2
+    assert official.stderr.strip() == (
+        "Không tạo được mã cán bộ cho CĐCS Công ty TNHH May Bắc Hà: đây là CĐCS, không có đơn "
+        "vị trực thuộc. Hãy tạo mã chủ tịch (--role chair).")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM invite").fetchone() == (0,)

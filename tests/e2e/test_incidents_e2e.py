@@ -18,11 +18,11 @@ from tests.helpers import invite, seed
 
 CHAIR = TgUser(6001, "Lò Văn An")
 OFFICIAL = TgUser(6002, "Hoàng Thị Hoa")
-TYPED_REPORT = ["/baocao", "ngung viec", "120", "khan cap", "150",
+TYPED_REPORT = ["/baocao", "ngung viec", "120", "khan cap",
                 "Cong nhan ngung viec vi bi no luong hai thang", "4",
                 "De nghi LDLD huyen vao cuoc", "xong"]
 
-REPLIES = ["Câu 1.", "Bao nhiêu người", "Mức độ", "Số người lao động", "Mô tả ngắn",
+REPLIES = ["Câu 1.", "Bao nhiêu người", "Mức độ", "Mô tả ngắn",
            "Tình trạng xử lý", "Đề xuất", "Ảnh, tài liệu", "Kiểm tra lại Báo cáo nhanh"]
 
 

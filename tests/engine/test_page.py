@@ -36,7 +36,9 @@ def test_answers_are_read_by_their_types_and_skip_logic_follows_them() -> None:
     answers = filled.session.answers
     assert answers == {"linh_vuc": "ngung_viec", "so_nguoi_ngung_viec": 1500,
                        "muc_do": "khan_cap"}
-    assert filled.session.step == "so_nguoi"  # the chat continues at the first open question
+    # The chat continues at the first open question (a strike's head count is not asked
+    # twice: "so_nguoi" is skipped on this branch).
+    assert filled.session.step == "mo_ta"
     assert filled.session.history == ["linh_vuc", "so_nguoi_ngung_viec", "muc_do"]
     assert any(isinstance(e, fx.ScheduleFire) and e.kind == "draft.expire"
                for e in filled.outcome.effects)

@@ -21,10 +21,10 @@ from tests.helpers import say
 SHEETS = ["Báo cáo nhanh", "Báo cáo tháng", "Báo cáo quý", "Báo cáo năm", "Điểm nóng",
           "Tình hình nộp báo cáo", "Chỉ đạo"]
 RAPID_HEADERS = (
-    "Số báo cáo", "Mã đơn vị", "Đơn vị", "Người gửi", "Thời gian gửi", "Lĩnh vực phát sinh",
-    "Bao nhiêu người ngừng việc", "Số người bị thương", "Có người tử vong không", "Mức độ",
-    "Số người lao động liên quan", "Mô tả ngắn sự việc", "Tình trạng xử lý tại cơ sở",
-    "Đề xuất, kiến nghị", "Ảnh, tài liệu (nếu có)")
+    "Số báo cáo", "Mã đơn vị", "Đơn vị", "Người gửi", "Thời gian gửi", "Lĩnh vực",
+    "Số người ngừng việc", "Số người bị thương", "Có người tử vong", "Mức độ",
+    "Số người lao động liên quan", "Sự việc", "Tình trạng xử lý", "Đề xuất, kiến nghị",
+    "Ảnh, tài liệu")
 CS1 = ("DEMO_CS1", "CĐCS Công ty TNHH May Bắc Hà")
 CS2 = ("DEMO_CS2", "CĐCS Trường THCS Bảo Nhai")
 CS3 = ("DEMO_CS3", "CĐCS Hợp tác xã Chè Cốc Ly")
@@ -79,7 +79,7 @@ async def test_a_district_export_holds_its_quarter_in_six_sheets(
         ("BC-2026-000007", *CS2, "cs2", datetime(2026, 11, 11, 9, 0)),
         ("BC-2026-000008", *CS2, "cs2", datetime(2026, 11, 12, 14, 0))]
     assert rapid[3][5:] == (
-        "Ngừng việc tập thể, đình công", 120, None, None, "Khẩn cấp", 150,
+        "Ngừng việc tập thể, đình công", 120, None, None, "Khẩn cấp", None,
         "Công nhân ngừng việc vì bị nợ lương hai tháng", "Cần cấp trên hỗ trợ",
         "Đề nghị LĐLĐ huyện vào cuộc", None)
     assert book["Báo cáo nhanh"]["E2"].number_format == "dd/mm/yyyy hh:mm"
@@ -143,7 +143,7 @@ async def test_the_province_export_withholds_free_text_and_others_are_refused(
     assert rapid[3][13] == HIDDEN  # de_xuat
     assert rows(book, "Điểm nóng")[2][11] == HIDDEN  # the resolution note
     assert rapid[3][5:11] == ("Ngừng việc tập thể, đình công", 120, None, None, "Khẩn cấp",
-                              150)
+                              None)
 
     # The industrial zone is outside the district official's subtree.
     channel.clear()

@@ -32,11 +32,11 @@ async def test_officials_read_their_subtree_and_one_report_by_number(
         card = channel.texts("canbo")[-1]
         assert card.startswith("BC-2026-000001 · Báo cáo nhanh · CĐCS Công ty TNHH May Bắc Hà\n"
                                "Gửi lúc 17/11/2026 09:00 · đã gửi · điểm nóng 1: Chưa tiếp nhận")
-        assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in card
+        assert "• Sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in card
     await say(app, "tinh", "/lichsu 1")  # the province: above the direct upper level
     card = channel.texts("tinh")[-1]
-    assert "• Bao nhiêu người ngừng việc: 120" in card
-    assert "• Mô tả ngắn sự việc: (chỉ cấp trên trực tiếp được xem)" in card
+    assert "• Số người ngừng việc: 120" in card
+    assert "• Sự việc: (chỉ cấp trên trực tiếp được xem)" in card
     assert "nợ lương" not in card
     for who in ("kcn", "cs2"):  # another subtree, another unit
         await say(app, who, "/lichsu 1")
@@ -59,7 +59,7 @@ async def test_diemnong_with_a_number_shows_the_card_its_log_and_its_actions(
     assert lines[:3] == ["🔴 KHẨN CẤP – Điểm nóng #1", "Đơn vị: CĐCS Công ty TNHH May Bắc Hà",
                          "Báo cáo BC-2026-000001 lúc 09:00 17/11/2026"]
     assert "Tình trạng: canbo đã tiếp nhận" in lines
-    assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in lines
+    assert "• Sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in lines
     assert "Diễn biến:" in lines
     log = lines[lines.index("Diễn biến:") + 1:]
     assert [line.split(" ", 3)[3] for line in log] == [

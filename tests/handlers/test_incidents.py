@@ -78,8 +78,8 @@ async def test_an_emergency_at_two_in_the_morning_alerts_the_district_at_once(
     assert alert.text.startswith("🔴 KHẨN CẤP – Điểm nóng #1\n"
                                  "Đơn vị: CĐCS Công ty TNHH May Bắc Hà\n"
                                  "Báo cáo BC-2026-000001 lúc 02:00 18/11/2026")
-    assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in alert.text
-    assert "• Bao nhiêu người ngừng việc: 120" in alert.text
+    assert "• Sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in alert.text
+    assert "• Số người ngừng việc: 120" in alert.text
     # Telegram draws these as buttons; Zalo shows the typed codes.
     assert [(o.key, o.label) for o in alert.codes] == [
         ("TN 1", "Tiếp nhận"), ("GC 1", "Ghi chú"), ("GQ 1", "Đã giải quyết")]
@@ -90,7 +90,7 @@ async def test_an_emergency_at_two_in_the_morning_alerts_the_district_at_once(
     [incident] = await rows(app, Incident)
     assert (incident.severity, incident.state, incident.step, incident.level) == \
         ("khan_cap", "open", 0, 0)
-    assert incident.rules == {"matched": ["ngung_viec", "muc_do_khan_cap", "nghiem_trong"]}
+    assert incident.rules == {"matched": ["ngung_viec", "muc_do_khan_cap"]}
     [outbox] = await rows(app, OutboxMessage, kind="alert")
     assert outbox.priority == 0  # alerts go before everything else
     [fire] = await rows(app, Fire, kind="incident.step")
@@ -173,11 +173,11 @@ async def test_no_acknowledgement_in_thirty_minutes_brings_in_the_province_until
     assert len(again) == 2 and "🔁 Nhắc lần 2: chưa ai tiếp nhận sau 30 phút." in again[1].text
     # Privacy by level: the district (direct upper level) reads the chair's own words, the
     # province reads the figures and that the words are withheld.
-    assert "• Mô tả ngắn sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in again[1].text
+    assert "• Sự việc: Công nhân ngừng việc vì bị nợ lương hai tháng" in again[1].text
     assert "• Đề xuất, kiến nghị: Đề nghị LĐLĐ huyện vào cuộc" in again[1].text
-    assert "• Mô tả ngắn sự việc: (chỉ cấp trên trực tiếp được xem)" in up.text
+    assert "• Sự việc: (chỉ cấp trên trực tiếp được xem)" in up.text
     assert "• Đề xuất, kiến nghị: (chỉ cấp trên trực tiếp được xem)" in up.text
-    assert "nợ lương hai tháng" not in up.text and "• Số người lao động liên quan: 150" in up.text
+    assert "nợ lương hai tháng" not in up.text and "• Số người ngừng việc: 120" in up.text
 
     # The province acknowledges: everyone concerned hears who did.
     channel.clear()

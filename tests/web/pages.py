@@ -25,7 +25,7 @@ JPEG = _jpeg()
 
 RAPID = {
     "linh_vuc": "ngung_viec", "so_nguoi_ngung_viec": "120", "muc_do": "khan_cap",
-    "so_nguoi": "150", "mo_ta": "Công nhân ngừng việc vì bị nợ lương hai tháng",
+    "mo_ta": "Công nhân ngừng việc vì bị nợ lương hai tháng",
     "tinh_trang": "can_ho_tro", "de_xuat": "Đề nghị LĐLĐ huyện vào cuộc",
 }
 

@@ -72,6 +72,7 @@ async def test_tokens_read_their_subtree_page_by_page_by_level(
         assert status == 200 and body["unit"] == "DEMO_HUYEN"
         first, second = body["items"]
         assert first["ref"] == "BC-2026-000001" and first["withheld"] == []
+        assert second["ref"] == "BC-2026-000002" and second["category"] == "thuong"
         assert "nợ lương" in first["answers"]["mo_ta"]  # the direct upper level reads
         status, body = await get(base, "/api/v1/reports", province)
         assert body["items"][0]["answers"]["mo_ta"] is None

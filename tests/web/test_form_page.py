@@ -24,21 +24,22 @@ async def test_the_rapid_report_on_one_page_without_javascript(
     # The branch question is there but hidden until "ngừng việc" is chosen.
     assert 'id="q-so_nguoi_ngung_viec" hidden' in page
     answers = {k: v for k, v in RAPID.items() if k != "so_nguoi_ngung_viec"}
-    answers["so_nguoi"] = "một trăm"  # not a number
+    answers["so_nguoi_ngung_viec"] = "một trăm"  # not a number
     status, page, url = await post_page(browser, url, page, answers, photo=JPEG)
     assert status == 200 and "/card" not in url
-    assert text_of(page, "error-so_nguoi")  # the chat's own reason
-    assert text_of(page, "error-so_nguoi_ngung_viec")  # now asked, and required
+    # The chat's own reason, beside the branch's question, now shown.
+    assert text_of(page, "error-so_nguoi_ngung_viec") == "Cần một số nguyên (ví dụ 25)."
     assert 'id="q-so_nguoi_ngung_viec" hidden' not in page
+    # A strike's head count is asked once: the workers-involved question is not shown.
+    assert 'id="q-so_nguoi" hidden' in page and not text_of(page, "error-so_nguoi")
     assert "anh.jpg" in page  # the photo was kept while the rest was refused
     # What was typed comes back beside its reason; the good answers were kept.
     assert any(i.get("value") == "một trăm" for i in read(page).inputs)
-    status, page, url = await post_page(browser, url, page, {
-        "so_nguoi": "150", "so_nguoi_ngung_viec": "120"})
+    status, page, url = await post_page(browser, url, page, {"so_nguoi_ngung_viec": "1500"})
     assert status == 200 and url.endswith("/card"), page
     card = text_of(page, "card")
-    assert "Số người ngừng việc" in card or "ngừng việc" in card
-    assert "120" in card and "150" in card
+    assert "Số người ngừng việc1.500" in card  # a short noun, the Vietnamese number
+    assert "Số người lao động liên quan" not in card
     channel.clear()
     status, done, url = await browser.post(url.rsplit("/", 1)[0] + "/send", {
         "csrf": hidden(page, "csrf"), "v": hidden(page, "v")})
@@ -48,7 +49,7 @@ async def test_the_rapid_report_on_one_page_without_javascript(
     assert ref.startswith("BC-2026-")
     stored = await reports(web_app)
     assert len(stored) == 1 and stored[0].ref == ref
-    assert stored[0].answers["so_nguoi_ngung_viec"] == 120
+    assert stored[0].answers["so_nguoi_ngung_viec"] == 1500
     assert stored[0].answers["linh_vuc"] == "ngung_viec"
     assert stored[0].answers["dinh_kem"][0]["kind"] == "photo"
     async with web_app.uows() as uow:

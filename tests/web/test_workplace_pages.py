@@ -59,7 +59,8 @@ async def test_an_official_follows_and_acts_on_their_subtree_in_the_console(
         assert text_of(page, "v-open-hotspots") == "1"
         assert text_of(page, "v-enrolment") == "33%"  # the demo chair, of three CĐCS
         assert text_of(page, "detail-enrolment") == "1/3 CĐCS · chỉ tiêu 80%"
-        assert "Báo cáo mới: 2 (tuần trước: 0)" in text_of(page, "week"), text_of(page, "week")
+        week = text_of(page, "week")
+        assert "Báo cáo mới: 2 (7 ngày trước đó: 0)" in week, week
         status, png, mime = await browser.get_bytes(base + "/web/workplace/chart.png")
         assert (status, mime, png[:4]) == (200, "image/png", b"\x89PNG")
 

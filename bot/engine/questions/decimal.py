@@ -21,7 +21,9 @@ class Decimal(Plain):
         return parse_number(text, q, whole=False)
 
     def card(self, value: Any, q: Question, lang: str) -> str | Msg:
-        return str(value).replace(".", ",")
+        whole, _, part = f"{float(value):,.6f}".rstrip("0").rstrip(".").partition(".")
+        whole = whole.replace(",", ".")  # 12,500.5 -> 12.500,5: the Vietnamese way
+        return f"{whole},{part}" if part else whole
 
     def hint(self, q: Question, inputs: frozenset[str]) -> Msg | None:
         return number_hint(q)

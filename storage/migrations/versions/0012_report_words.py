@@ -1,4 +1,5 @@
-"""report words: a report's typed words folded, for the web workplace's search
+"""report words: a report's typed words folded, for the web workplace's search; the
+unit-and-time index of reports made covering for the figures (counted from the index alone)
 
 Revision ID: 0012
 Revises: 0011
@@ -39,6 +40,11 @@ def _words(answers: Any) -> str | None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('report') as batch:
+        batch.drop_index('ix_report_unit_submitted')
+        batch.create_index('ix_report_unit_submitted',
+                           ['unit_id', 'submitted_at', 'status', 'category', 'form_id'],
+                           unique=False)
     op.add_column('report', sa.Column('words', sa.Text(), nullable=True))
     report = sa.table('report', sa.column('id', sa.Integer()), sa.column('answers', sa.Text()),
                       sa.column('words', sa.Text()))
@@ -59,3 +65,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('report') as batch:
         batch.drop_column('words')
+        batch.drop_index('ix_report_unit_submitted')
+        batch.create_index('ix_report_unit_submitted', ['unit_id', 'submitted_at'], unique=False)
