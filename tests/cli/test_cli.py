@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -153,9 +154,11 @@ def test_export_writes_the_subtrees_month_to_excel_with_an_audit_row(db: Path) -
     out = db.parent / "huyen.xlsx"
     result = tinhhinh(db, "export", "--period", month, "--unit", "DEMO_HUYEN", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == (
-        f"Đã ghi {out}: 1 báo cáo, 0 điểm nóng, 0 dòng tình hình nộp.")
-    assert "Đang xuất" in result.stderr and "1/1" in result.stderr  # the progress bar
+    # The demo opens the periods being filed: their ledger rows depend on today's date.
+    assert re.fullmatch(rf"Đã ghi {re.escape(str(out))}: 1 báo cáo, 0 điểm nóng, \d+ dòng "
+                        r"tình hình nộp\.", result.stdout.strip()), result.stdout
+    # The progress bar counts rows: the report and the ledger's.
+    assert re.search(r"Đang xuất .* (\d+)/\1 ", result.stderr), result.stderr
     book = load_workbook(out)
     rapid = list(book["Báo cáo nhanh"].iter_rows(values_only=True))
     assert len(rapid) == 2 and rapid[1][1] == "DEMO_CS1" and rapid[1][5] == "Tiền thưởng, phúc lợi"
