@@ -16,6 +16,12 @@ from handlers.figures.gather import Figures, category_names
 Translate = Callable[[Msg], str]
 
 
+def grouped(n: int, lang: str) -> str:
+    """A count as people read it: 19.250 in Vietnamese, 19,250 in English."""
+    text = f"{n:,}"
+    return text.replace(",", ".") if lang == "vi" else text
+
+
 def percent(rate: float) -> int:
     """A rate as a whole percent, halves rounded up (2/3 -> 67, 1/8 -> 13)."""
     return int(rate * 100 + 0.5)
@@ -53,17 +59,21 @@ class FiguresText:
                 lines.append(self._stale(t, f))
             if f.overdue:
                 lines.append(t(Msg("figures.overdue", count=f.overdue)))
-            lines += self._enrolment(t, f)
+            lines += self._enrolment(t, f, lang)
             return lines + self._directives(t, f)
         names = category_names(self.forms, lang)
-        lines = [t(Msg("figures.reports", count=f.total(), before=f.total(1),
+
+        def n(value: int) -> str:
+            return grouped(value, lang)
+
+        lines = [t(Msg("figures.reports", count=n(f.total()), before=n(f.total(1)),
                        previous=t(Msg(previous))))]
-        lines += [t(Msg("figures.category", name=names.get(k, k), count=f.count(k),
-                        before=f.count(k, 1)))
+        lines += [t(Msg("figures.category", name=names.get(k, k), count=n(f.count(k)),
+                        before=n(f.count(k, 1))))
                   for k in f.categories() if f.count(k) or f.count(k, 1)]
         i = f.incidents
-        lines.append(t(Msg("figures.incidents", opened=i.opened, acknowledged=i.acknowledged,
-                           resolved=i.resolved)))
+        lines.append(t(Msg("figures.incidents", opened=n(i.opened),
+                           acknowledged=n(i.acknowledged), resolved=n(i.resolved))))
         lines.append(t(Msg("figures.waits", ack=duration(t, f.ack_median),
                            resolve=duration(t, f.resolve_median))))
         lines.append(self._stale(t, f))
@@ -74,8 +84,8 @@ class FiguresText:
                 label = self.texts.label(t, lang, c.kind, c.period)
                 lines.append(t(Msg("figures.compliance", label=label,
                                    rate=percent(c.on_time_rate or 0.0),
-                                   count=c.on_time + c.nil, units=c.units)))
-        lines += self._enrolment(t, f)
+                                   count=n(c.on_time + c.nil), units=n(c.units))))
+        lines += self._enrolment(t, f, lang)
         return lines + self._directives(t, f)
 
     @staticmethod
@@ -92,12 +102,13 @@ class FiguresText:
         return t(Msg("figures.stale", hours=f"{self.stale_hours:g}", count=f.incidents.stale,
                      unacked=f.incidents.stale_unacknowledged))
 
-    def _enrolment(self, t: Translate, f: Figures) -> list[str]:
+    def _enrolment(self, t: Translate, f: Figures, lang: str) -> list[str]:
         rate = f.enrolment_rate
         if rate is None:
             return []
         key = "figures.enrolment_ok" if rate * 100 > self.target else "figures.enrolment_low"
-        return [t(Msg(key, enrolled=f.enrolled, units=f.grassroots, rate=percent(rate),
+        return [t(Msg(key, enrolled=grouped(f.enrolled, lang),
+                      units=grouped(f.grassroots, lang), rate=percent(rate),
                       target=f"{self.target:g}"))]
 
     def chart_series(self, lang: str, f: Figures) -> list[tuple[str, list[int]]]:

@@ -18,7 +18,7 @@ from bot.policy import DigestRule
 from handlers.figures.chart import weekly_chart
 from handlers.figures.digest import week_bounds
 from handlers.figures.gather import Figures, gather
-from handlers.figures.text import FiguresText, duration, percent
+from handlers.figures.text import FiguresText, duration, grouped, percent
 from storage.models import OrgUnit
 from storage.repositories.incidents import ACTIVE_STATES
 from storage.uow import UnitOfWork
@@ -70,7 +70,7 @@ class Overview:
         def t(key: str, **params: object) -> str:
             return self.tr.render(lang, Msg(key, **params))
 
-        items = [self._enrolment(t, f)]
+        items = [self._enrolment(t, f, lang)]
         for c in f.compliance:
             if c.units:
                 items.append(Indicator(
@@ -78,19 +78,22 @@ class Overview:
                     t("workplace.on_time", label=self.words.texts.label(
                         lambda m: self.tr.render(lang, m), lang, c.kind, c.period)),
                     f"{percent(c.on_time_rate or 0.0)}%",
-                    t("workplace.of_units", count=c.on_time + c.nil, units=c.units)))
+                    t("workplace.of_units", count=grouped(c.on_time + c.nil, lang),
+                      units=grouped(c.units, lang))))
         i = f.incidents
         states = await uow.incidents.counts_by_state([unit.path])
         active = sum(states.get(s, 0) for s in ACTIVE_STATES)
         items += [
-            Indicator("open-hotspots", t("workplace.open_hotspots"), str(active),
-                      t("workplace.stale", hours=f"{self.words.stale_hours:g}", count=i.stale),
+            Indicator("open-hotspots", t("workplace.open_hotspots"), grouped(active, lang),
+                      t("workplace.stale", hours=f"{self.words.stale_hours:g}",
+                        count=grouped(i.stale, lang)),
                       short=bool(i.stale)),
             Indicator("ack-median", t("workplace.ack_median"),
                       duration(lambda m: self.tr.render(lang, m), f.ack_median)),
             Indicator("resolve-median", t("workplace.resolve_median"),
                       duration(lambda m: self.tr.render(lang, m), f.resolve_median)),
-            Indicator("overdue", t("workplace.overdue"), str(f.overdue), short=bool(f.overdue)),
+            Indicator("overdue", t("workplace.overdue"), grouped(f.overdue, lang),
+                      short=bool(f.overdue)),
         ]
         for d in f.directives:
             items.append(Indicator(
@@ -102,13 +105,13 @@ class Overview:
                                "figures.previous_days", "stats.quiet")
         return OverviewView(unit, f, tuple(items), tuple(body))
 
-    def _enrolment(self, t: _T, f: Figures) -> Indicator:
+    def _enrolment(self, t: _T, f: Figures, lang: str) -> Indicator:
         rate = f.enrolment_rate
         return Indicator(
             "enrolment", t("workplace.enrolment"),
             f"{percent(rate)}%" if rate is not None else "–",
-            t("workplace.enrolment_detail", enrolled=f.enrolled, units=f.grassroots,
-              target=f"{self.words.target:g}"),
+            t("workplace.enrolment_detail", enrolled=grouped(f.enrolled, lang),
+              units=grouped(f.grassroots, lang), target=f"{self.words.target:g}"),
             short=rate is not None and rate * 100 < self.words.target)
 
     def chart(self, lang: str, figures: Figures) -> bytes:

@@ -116,3 +116,26 @@ async def test_a_chair_who_resends_their_used_invite_is_told_they_are_enrolled(
     await say(app, "moi", code)
     assert channel.texts("moi") == [
         "Đồng chí đã là chủ tịch CĐCS của CĐCS Trường THCS Bảo Nhai rồi."]
+
+
+async def test_figures_write_large_counts_the_vietnamese_way(app: App) -> None:
+    from datetime import UTC, datetime
+
+    from handlers.figures.gather import Figures
+    from handlers.figures.text import grouped
+    from storage.models import OrgUnit
+    from storage.repositories.stats import IncidentCounts
+
+    assert (grouped(19250, "vi"), grouped(19250, "en"), grouped(7, "vi")) == (
+        "19.250", "19,250", "7")
+    now = datetime(2026, 11, 30, tzinfo=UTC)
+    figures = Figures(
+        unit=OrgUnit(id=1, code="TINH", name="Tỉnh", path="/1/"), bounds=(now, now, now),
+        reports={"tien_luong": [1200, 19250]}, incidents=IncidentCounts(1500, 0, 0, 0, 0),
+        ack_median=None, resolve_median=None, overdue=0, compliance=(), enrolled=1200,
+        grassroots=1500)
+    assert app.digest is not None
+    lines = app.digest.text("vi", figures).split("\n")
+    assert "📝 Báo cáo mới: 19.250 (tuần trước: 1.200)" in lines, lines
+    assert any("mới 1.500" in line for line in lines), lines
+    assert any("1.200/1.500" in line for line in lines), lines
