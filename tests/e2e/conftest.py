@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -47,6 +48,22 @@ def telegram_app(db_url: str, peer: Peer, http_port: int = 0, clock: Clock | Non
         _env_file=None,  # type: ignore[call-arg]
     )
     return build_app(settings, clock=clock or SystemClock())
+
+
+def telegram_web_app(db_url: str, peer: Peer, tmp_path: Path) -> App:
+    """The bot on the Telegram peer with its web pages on a free loopback port, the address
+    its links carry (the phone-sized browser tests)."""
+    from tests.e2e.test_zalo import free_port
+
+    port = free_port()
+    settings = Settings(
+        database_url=db_url, media_dir=tmp_path / "media",
+        telegram={"token": peer.token, "api_base": peer.api_base, "poll_timeout": 1,
+                  "chat_interval_seconds": 0.05},
+        http={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    return build_app(settings)
 
 
 @contextlib.asynccontextmanager

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App, build_app
-from bot.config import Settings
-from tests.e2e.conftest import running
+from bot.app import App
+from tests.e2e.conftest import running, telegram_web_app
 from tests.e2e.peer import Peer, TgUser
-from tests.e2e.test_zalo import free_port
 from tests.helpers import invite, reports, seed
 from tests.web.pages import JPEG, RAPID
 from tests.web.phone import WIDTH, Phone
@@ -32,15 +30,7 @@ def has(part: str) -> object:
 @pytest.mark.timeout(240)
 async def test_a_chair_fills_the_rapid_report_on_the_phone_page(
         sqlite_url: str, peer: Peer, tmp_path: Path) -> None:
-    port = free_port()
-    settings = Settings(
-        database_url=sqlite_url, media_dir=tmp_path / "media",
-        telegram={"token": peer.token, "api_base": peer.api_base, "poll_timeout": 1,
-                  "chat_interval_seconds": 0.05},
-        http={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app: App = build_app(settings)
+    app: App = telegram_web_app(sqlite_url, peer, tmp_path)
     phone: Phone | None = None
     try:
         await seed(app)

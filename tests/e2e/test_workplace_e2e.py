@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, build_app
-from bot.config import Settings
+from bot.app import App
 from storage.models import Incident
-from tests.e2e.conftest import running
+from tests.e2e.conftest import running, telegram_web_app
 from tests.e2e.peer import Peer, TgUser
 from tests.e2e.test_incidents_e2e import REPLIES, TYPED_REPORT
-from tests.e2e.test_zalo import free_port
 from tests.helpers import invite, seed
 from tests.web.phone import WIDTH, Phone
 
@@ -35,15 +33,7 @@ def has(part: str) -> object:
 @pytest.mark.timeout(300)
 async def test_an_official_acts_on_a_hot_spot_in_the_workplace_and_the_reporter_hears(
         sqlite_url: str, peer: Peer, tmp_path: Path) -> None:
-    port = free_port()
-    settings = Settings(
-        database_url=sqlite_url, media_dir=tmp_path / "media",
-        telegram={"token": peer.token, "api_base": peer.api_base, "poll_timeout": 1,
-                  "chat_interval_seconds": 0.05},
-        http={"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app: App = build_app(settings)
+    app: App = telegram_web_app(sqlite_url, peer, tmp_path)
     phone: Phone | None = None
     try:
         await seed(app)

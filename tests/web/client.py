@@ -103,3 +103,13 @@ class Browser:
         status, page = await self.get(link)
         assert status == 200, page
         return await self.post(link, {"pre": hidden(page, "pre")})
+
+
+async def signed_in(app: App, channel: Any, who: str) -> tuple[Browser, str, str]:
+    """A new browser signed in from ``who``'s chat link: (browser, the site's base address,
+    the session's CSRF token)."""
+    browser = Browser()
+    link = await ask_link(app, channel, who)
+    status, home, _ = await browser.sign_in(link)
+    assert status == 200, home
+    return browser, link.split("/web/")[0], hidden(home, "csrf")

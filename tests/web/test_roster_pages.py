@@ -26,7 +26,7 @@ from bot.clock import ManualClock
 from storage.models import AuditLog, Invite, Membership, OrgUnit, Report
 from tests.conftest import RecordingChannel
 from tests.helpers import NGUNG_VIEC, invite, say
-from tests.web.client import Browser, ask_link, hidden, read, text_of
+from tests.web.client import Browser, read, signed_in, text_of
 from tests.web.conftest import serving
 
 START_LINK = re.compile(r"^https://t\.me/TinhHinhBot\?start=([A-Z0-9]{8})$")
@@ -38,13 +38,6 @@ async def roster_app(db_url: str, clock: ManualClock, channel: RecordingChannel,
     async with serving(db_url, clock, channel, tmp_path / "media",
                        telegram={"username": "TinhHinhBot"}) as app:
         yield app
-
-
-async def signed_in(app: App, channel: RecordingChannel, who: str) -> tuple[Browser, str, str]:
-    browser = Browser()
-    link = await ask_link(app, channel, who)
-    _, home, _ = await browser.sign_in(link)
-    return browser, link.split("/web/")[0], hidden(home, "csrf")
 
 
 async def unit(app: App, code: str) -> int:

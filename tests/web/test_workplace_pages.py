@@ -19,7 +19,7 @@ from bot.app import App
 from storage.models import AuditLog, Incident, OrgUnit
 from tests.conftest import RecordingChannel
 from tests.helpers import NGUNG_VIEC, invite, say
-from tests.web.client import Browser, ask_link, hidden, read, text_of
+from tests.web.client import hidden, read, signed_in, text_of
 
 EMERGENCY = [*NGUNG_VIEC, "gửi"]
 PLAIN = ["/baocao", "2", "binh thuong", "5", "Công nhân hỏi về tiền thưởng cuối năm", "1",
@@ -33,14 +33,6 @@ async def unit_id(app: App, code: str) -> int:
     return int(found)
 
 
-async def signed_in(app: App, channel: RecordingChannel, who: str) -> tuple[Browser, str]:
-    browser = Browser()
-    link = await ask_link(app, channel, who)
-    status, home, _ = await browser.sign_in(link)
-    assert status == 200, home
-    return browser, link.split("/web/")[0]
-
-
 @pytest.mark.timeout(120)
 async def test_an_official_follows_and_acts_on_their_subtree_in_the_console(
         web_app: App, channel: RecordingChannel) -> None:
@@ -49,7 +41,7 @@ async def test_an_official_follows_and_acts_on_their_subtree_in_the_console(
     async with web_app.uows() as uow:
         await web_app.calendar.plan(uow, web_app.clock.now())  # type: ignore[union-attr]
         await uow.commit()
-    browser, base = await signed_in(web_app, channel, "canbo")
+    browser, base, _ = await signed_in(web_app, channel, "canbo")
     try:
         status, home = await browser.get(base + "/web/")
         assert 'id="nav-workplace"' in home
@@ -133,7 +125,7 @@ async def test_above_the_direct_level_the_words_are_withheld_and_searches_do_not
         web_app: App, channel: RecordingChannel) -> None:
     await say(web_app, "tinh", await invite(web_app, "DEMO_TINH", role="official"))
     await say(web_app, "demo", *EMERGENCY)
-    browser, base = await signed_in(web_app, channel, "tinh")
+    browser, base, _ = await signed_in(web_app, channel, "tinh")
     try:
         status, page = await browser.get(base + "/web/workplace/hotspots/1")
         assert status == 200
