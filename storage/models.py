@@ -178,7 +178,15 @@ class ProcessedEvent(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The delivery claim reads due rows in send order and stops after a few batches'
+        # worth: its cost does not grow with the backlog (storage/repositories/outbox.py).
+        Index("ix_outbox_send_order", "status", "priority", "id"),
+        # Only rows out on a lease have one (every other state clears it): the claim finds
+        # the busy chats and the lapsed rows among those few, never across the backlog.
+        Index("ix_outbox_lease", "lease_until"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     # None for a chat that is no one's account: a group chat's one hint a day, or the sender
     # of an update that could not be stored (told that it was not taken).

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
@@ -21,6 +21,43 @@ _ENQUEUE = PerDialect(lambda insert: insert(_TABLE))
 _ENQUEUE_ONCE = PerDialect(
     lambda insert: insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
 )
+
+
+# A claim reads this many times its limit of candidates per read, and reads at most this
+# often (each further read leaves out the chats whose share is already taken).
+_WIDTH = 4
+_ROUNDS = 3
+_CANDIDATE = (OutboxMessage.id, OutboxMessage.channel, OutboxMessage.address,
+              OutboxMessage.priority)
+
+
+def pending(now: datetime, limit: int, leave_out: Iterable[tuple[str, str]] = ()
+            ) -> Select[int, str, str, int]:
+    """Due rows in send order along ``ix_outbox_send_order``, read until ``limit`` are found:
+    the claim's one read whose size could grow with the backlog, and does not."""
+    stmt = select(*_CANDIDATE).where(OutboxMessage.status == "pending",
+                                     OutboxMessage.next_attempt_at <= now)
+    chats = list(leave_out)
+    if chats:
+        stmt = stmt.where(tuple_(OutboxMessage.channel, OutboxMessage.address).not_in(chats))
+    return stmt.order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit)
+
+
+def _pick(rows: Sequence[Any], busy: set[tuple[str, str]], cap: int, limit: int
+          ) -> tuple[list[int], set[tuple[str, str]]]:
+    """From candidates in send order: the ids to claim (at most ``cap`` per chat, none for a
+    busy chat, ``limit`` in all), and the chats at their cap (left out of a further read)."""
+    picked: list[int] = []
+    taken: dict[tuple[str, str], int] = {}
+    for row in rows:
+        chat = (row.channel, row.address)
+        if chat in busy or taken.get(chat, 0) >= cap:
+            continue
+        taken[chat] = taken.get(chat, 0) + 1
+        picked.append(row.id)
+        if len(picked) >= limit:
+            break
+    return picked, {c for c, n in taken.items() if n >= cap}
 
 
 class Outbox:
@@ -66,7 +103,36 @@ class Outbox:
         chat at once. Within a chat rows go by priority, then in the order they were queued.
         At most ``per_chat`` per chat are taken, so one chat's backlog (a chat can take one
         message a second) never fills a batch that other chats are waiting for.
+
+        Its cost does not grow with the backlog (150,000 reminders queued by one calendar
+        step, a province-wide directive): candidates are read in send order along the index
+        ``(status, priority, id)`` and the read stops after a few times ``limit`` rows; the
+        per-chat rules are applied to that small set here. Should one chat's backlog fill the
+        candidates, the next read leaves that chat out (at most ``_ROUNDS`` reads).
         """
+        cap = per_chat or limit
+        busy = {(str(c), str(a)) for c, a in (await self.s.execute(
+            select(OutboxMessage.channel, OutboxMessage.address).where(
+                OutboxMessage.lease_until >= now, OutboxMessage.status == "sending"))).all()}
+        # Rows a dead worker held, retaken first in their chat (they were queued earlier).
+        lapsed = list((await self.s.execute(
+            select(*_CANDIDATE).where(OutboxMessage.status == "sending",
+                                      OutboxMessage.lease_until < now,
+                                      OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))).all())
+        candidates = {r.id: r for r in lapsed}
+        picked: list[int] = []
+        full: set[tuple[str, str]] = set()
+        for _ in range(_ROUNDS):
+            fetched = list((await self.s.execute(pending(now, limit * _WIDTH, full))).all())
+            for row in fetched:
+                candidates.setdefault(row.id, row)
+            ordered = sorted(candidates.values(), key=lambda r: (r.priority, r.id))
+            picked, full = _pick(ordered, busy, cap, limit)
+            if len(picked) >= limit or len(fetched) < limit * _WIDTH:
+                break
+        if not picked:
+            return []
         due = and_(
             OutboxMessage.next_attempt_at <= now,
             or_(
@@ -74,42 +140,23 @@ class Outbox:
                 and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
             ),
         )
-        busy = select(OutboxMessage.channel, OutboxMessage.address).where(
-            OutboxMessage.status == "sending", OutboxMessage.lease_until >= now)
-        free = tuple_(OutboxMessage.channel, OutboxMessage.address).not_in(busy)
-        rank = func.row_number().over(
-            partition_by=(OutboxMessage.channel, OutboxMessage.address),
-            order_by=(OutboxMessage.priority, OutboxMessage.id),
-        )
-        ranked = select(
-            OutboxMessage.id, OutboxMessage.priority, rank.label("rank")
-        ).where(due, free).subquery()
-        pick = (
-            select(ranked.c.id)
-            .where(ranked.c.rank <= (per_chat or limit))
-            .order_by(ranked.c.priority, ranked.c.id)
-            .limit(limit)
-        )
-        candidates = list((await self.s.scalars(pick)).all())
-        if not candidates:
-            return []
         # The update re-checks "due" row by row: of two workers racing for a row, the second
         # finds it leased (PostgreSQL re-evaluates the condition after the first commits).
         claimed = list((await self.s.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(candidates), due)
+            .where(OutboxMessage.id.in_(picked), due)
             .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.id)
         )).all())
         if not claimed:
             return []
-        rows = await self.s.scalars(
+        found = await self.s.scalars(
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(claimed))
             .order_by(OutboxMessage.priority, OutboxMessage.id)
             .execution_options(populate_existing=True)
         )
-        return rows.all()
+        return found.all()
 
     async def renew(self, ids: Sequence[int], until: datetime) -> int:
         """Keep the leases of rows a living worker still holds (queued in a lane, being

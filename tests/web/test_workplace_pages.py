@@ -34,7 +34,7 @@ async def unit_id(app: App, code: str) -> int:
 
 
 @pytest.mark.timeout(120)
-async def test_an_official_follows_and_acts_on_their_subtree_in_the_console(
+async def test_an_official_follows_and_acts_on_their_subtree_in_the_workplace(
         web_app: App, channel: RecordingChannel) -> None:
     await say(web_app, "demo", *EMERGENCY)
     await say(web_app, "demo", *PLAIN)
