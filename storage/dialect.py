@@ -1,7 +1,9 @@
-"""INSERT ... ON CONFLICT for whichever database the session is bound to."""
+"""What differs between the databases: INSERT ... ON CONFLICT for whichever database the
+session is bound to, statements built once per kind, SQLite's index hints."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,3 +46,23 @@ def json_builders(session: AsyncSession) -> tuple[Any, Any]:
     if is_postgres(session):
         return func.jsonb_build_object, func.jsonb_build_array
     return func.json_object, func.json_array
+
+
+# SQLite's planner without statistics (ANALYZE never run, as on most installs) can pick an
+# index that reads a whole table where another would stop at a limit; SQLAlchemy drops table
+# hints on SQLite, so a statement carries its hint as a comment the SQLite engine turns into
+# "INDEXED BY" (storage.database). PostgreSQL's planner has its statistics: no hint there.
+_HINT = re.compile(r"^SELECT /\*indexed_by (\w+) (\w+)\*/ ")
+
+
+def indexed_by(stmt: Any, table: str, index: str) -> Any:
+    """The statement read along ``index`` on SQLite (a missing index fails loudly there)."""
+    return stmt.prefix_with(f"/*indexed_by {table} {index}*/", dialect="sqlite")
+
+
+def with_index_hints(statement: str) -> str:
+    found = _HINT.match(statement)
+    if found is None:
+        return statement
+    table, index = found.groups()
+    return statement.replace(f"FROM {table}", f"FROM {table} INDEXED BY {index}", 1)

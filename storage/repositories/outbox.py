@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.dialect import PerDialect
+from storage.dialect import PerDialect, indexed_by
 from storage.models import OutboxMessage
 
 # Lower goes first. A notice (an identity became unreachable, say) is news for officials but
@@ -35,8 +35,12 @@ def pending(now: datetime, limit: int, leave_out: Iterable[tuple[str, str]] = ()
             ) -> Select[int, str, str, int]:
     """Due rows in send order along ``ix_outbox_send_order``, read until ``limit`` are found:
     the claim's one read whose size could grow with the backlog, and does not."""
-    stmt = select(*_CANDIDATE).where(OutboxMessage.status == "pending",
-                                     OutboxMessage.next_attempt_at <= now)
+    # SQLite without statistics (no ANALYZE ever ran) takes the due-time index, reads the
+    # whole queue and sorts it: 18 ms a claim behind 150,000 rows. Told, it walks this one.
+    stmt: Select[int, str, str, int] = indexed_by(
+        select(*_CANDIDATE).where(OutboxMessage.status == "pending",
+                                  OutboxMessage.next_attempt_at <= now),
+        "outbox_message", "ix_outbox_send_order")
     chats = list(leave_out)
     if chats:
         stmt = stmt.where(tuple_(OutboxMessage.channel, OutboxMessage.address).not_in(chats))
@@ -112,13 +116,15 @@ class Outbox:
         """
         cap = per_chat or limit
         busy = {(str(c), str(a)) for c, a in (await self.s.execute(
-            select(OutboxMessage.channel, OutboxMessage.address).where(
-                OutboxMessage.lease_until >= now, OutboxMessage.status == "sending"))).all()}
+            indexed_by(select(OutboxMessage.channel, OutboxMessage.address).where(
+                OutboxMessage.lease_until >= now, OutboxMessage.status == "sending"),
+                "outbox_message", "ix_outbox_lease"))).all()}
         # Rows a dead worker held, retaken first in their chat (they were queued earlier).
         lapsed = list((await self.s.execute(
-            select(*_CANDIDATE).where(OutboxMessage.status == "sending",
-                                      OutboxMessage.lease_until < now,
-                                      OutboxMessage.next_attempt_at <= now)
+            indexed_by(select(*_CANDIDATE).where(OutboxMessage.lease_until < now,
+                                                 OutboxMessage.status == "sending",
+                                                 OutboxMessage.next_attempt_at <= now),
+                       "outbox_message", "ix_outbox_lease")
             .order_by(OutboxMessage.priority, OutboxMessage.id).limit(limit))).all())
         candidates = {r.id: r for r in lapsed}
         picked: list[int] = []
