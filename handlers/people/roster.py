@@ -74,9 +74,7 @@ class Roster:
         self.check(seat, unit)
         units = list(await uow.units.under([unit.path], PAGE + 1, page * PAGE))
         chairs = await uow.memberships.chair_counts([unit.path])
-        invites: dict[int, int] = {}
-        for invite, _ in await uow.invites.live_under([unit.path], now):
-            invites[invite.unit_id] = invites.get(invite.unit_id, 0) + 1
+        invites = await uow.invites.live_counts([unit.path], now)
         leaves = {u.id for u in await uow.units.grassroots_among([u.id for u in units])}
         rows = tuple(TreeRow(u, u.id in leaves, chairs.get(u.id, 0), invites.get(u.id, 0))
                      for u in units[:PAGE])

@@ -27,10 +27,6 @@ class Seat:
     admin_units: frozenset[int] = frozenset()
 
     @property
-    def admin(self) -> bool:
-        return bool(self.admin_units)
-
-    @property
     def paths(self) -> list[str]:
         return [u.path for u in self.officials]
 

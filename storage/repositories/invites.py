@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Invite, Membership, OrgUnit
@@ -67,6 +67,13 @@ class Invites:
             .where(in_subtrees(paths), live(now)).order_by(OrgUnit.path, Invite.id)
             .limit(limit))
         return [(i, u) for i, u in rows.all()]
+
+    async def live_counts(self, paths: Sequence[str], now: datetime) -> dict[int, int]:
+        """Live invites per unit of these subtrees (units without one are absent)."""
+        rows = await self.s.execute(
+            select(Invite.unit_id, func.count()).join(OrgUnit, OrgUnit.id == Invite.unit_id)
+            .where(in_subtrees(paths), live(now)).group_by(Invite.unit_id))
+        return {int(u): int(n) for u, n in rows.all()}
 
     async def get(self, invite_id: int) -> tuple[Invite, OrgUnit] | None:
         row = (await self.s.execute(
