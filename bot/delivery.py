@@ -6,7 +6,8 @@ still holds, so a crashed worker's rows come back within seconds (one lease), no
 chat with a row out on a live lease gets nothing else, so the rows taken back go first and a
 chat's messages keep their order across a crash. A row that was sent but could not be marked
 sent (the database went away at that moment) is marked again until the mark holds, never sent
-again by this worker; only a crash in that window can send it twice.
+again by this worker; only a crash in that window can send it twice. Marks of sends that
+finish together commit together (``bot.sent_marks``): one transaction, not one per message.
 
 Each chat gets a lane: its messages leave one at a time, in order, and a failure holds the
 rest of that chat's messages behind the failed one. Lanes of different chats run
@@ -30,6 +31,7 @@ from bot.backoff import backoff
 from bot.channels.base import ChannelAdapter, OutboundMessage, SendResult
 from bot.clock import Clock
 from bot.quota import Budget, Refusal, Spend
+from bot.sent_marks import SentMarks
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
@@ -135,6 +137,7 @@ class DeliveryWorker:
         # Rows this worker holds (in a lane, being sent, or sent and not yet marked): their
         # leases are renewed, and a claim that returns one of them again is ignored.
         self._held: set[int] = set()
+        self.marks = SentMarks(uows)
 
     def wake(self) -> None:
         self._wake.set()
@@ -380,10 +383,11 @@ class DeliveryWorker:
 
     async def _record(self, item: _Item, result: SendResult, rest: list[_Item]) -> None:
         now = self.clock.now()
+        if result.status == "sent":  # committed with the other lanes' marks
+            await self.marks.mark(item.id, now)
+            return
         async with self.uows() as uow:
-            if result.status == "sent":
-                await uow.outbox.mark_sent(item.id, now)
-            elif result.status == "retry":
+            if result.status == "retry":
                 when = now + timedelta(seconds=result.retry_after or 1)
                 await uow.outbox.retry_at(item.id, when, result.reason or "429", counted=False)
                 await uow.outbox.release([r.id for r in rest], when, "held behind a retry")

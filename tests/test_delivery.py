@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import App
@@ -13,6 +15,7 @@ from bot.channels.base import SENT, OutboundMessage, Quiet, SendResult
 from bot.clock import ManualClock
 from bot.delivery import DeliveryWorker, RetryPolicy
 from storage.models import OutboxMessage
+from storage.repositories.outbox import Outbox
 
 
 class ScriptedChannel(Quiet):
@@ -120,3 +123,46 @@ async def test_rows_of_a_channel_not_running_wait_without_using_attempts(
     [row] = await rows(app)
     assert (row.status, row.attempts) == ("pending", 0)
     assert row.next_attempt_at == clock.now() + timedelta(minutes=1)
+
+
+class SlowChannel(ScriptedChannel):
+    """Every send takes a moment, so sends to many chats finish together."""
+
+    async def send(self, address: str, message: OutboundMessage) -> SendResult:
+        await asyncio.sleep(0.01)
+        return await super().send(address, message)
+
+
+async def test_sends_finishing_together_are_marked_in_one_transaction(app: App) -> None:
+    channel = SlowChannel()
+    delivery = worker(app, channel, batch=40)
+    await enqueue(app, [(f"c{i}", f"m{i}") for i in range(40)])
+    await delivery.drain()
+    stored = await rows(app)
+    assert [r.status for r in stored] == ["sent"] * 40
+    assert all(r.sent_at is not None and r.lease_until is None for r in stored)
+    assert len(channel.sent) == 40
+    # Forty marks, committed in a few transactions rather than forty.
+    assert 1 <= delivery.marks.flushes <= 4
+
+
+async def test_a_failed_group_of_marks_is_retried_and_nothing_is_sent_twice(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = Outbox.mark_sent_many
+    failures: list[int] = []
+
+    async def fails_once(self: Outbox, marks: list[tuple[int, datetime]]) -> None:
+        if not failures:
+            failures.append(len(marks))
+            raise ConnectionError("database away")
+        await original(self, marks)
+
+    monkeypatch.setattr(Outbox, "mark_sent_many", fails_once)
+    channel = SlowChannel()
+    delivery = worker(app, channel)
+    await enqueue(app, [("a", "a1"), ("a", "a2"), ("b", "b1")])
+    await delivery.drain()
+    assert failures and failures[0] >= 1
+    assert [r.status for r in await rows(app)] == ["sent"] * 3
+    assert sorted(channel.sent) == [("a", "a1"), ("a", "a2"), ("b", "b1")]

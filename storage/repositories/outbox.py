@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect, indexed_by
@@ -22,6 +22,8 @@ _ENQUEUE_ONCE = PerDialect(
     lambda insert: insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
 )
 
+_MARK_SENT = (update(_TABLE).where(_TABLE.c.id == bindparam("mark_id"))
+              .values(status="sent", sent_at=bindparam("mark_at"), lease_until=None))
 
 # A claim reads this many times its limit of candidates per read, and reads at most this
 # often (each further read leaves out the chats whose share is already taken).
@@ -178,6 +180,12 @@ class Outbox:
 
     async def mark_sent(self, message_id: int, now: datetime) -> None:
         await self._set(message_id, status="sent", sent_at=now, lease_until=None)
+
+    async def mark_sent_many(self, marks: Sequence[tuple[int, datetime]]) -> None:
+        """Several rows marked sent, each with its own time, in one executed statement (an
+        executemany: one round trip on PostgreSQL with asyncpg)."""
+        if marks:
+            await self.c.execute(_MARK_SENT, [{"mark_id": i, "mark_at": at} for i, at in marks])
 
     async def retry_at(
         self, message_id: int, when: datetime, error: str, *, counted: bool = True
