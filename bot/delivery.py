@@ -419,9 +419,8 @@ class DeliveryWorker:
                 await uow.outbox.retry_at(item.id, when, result.reason or "failed")
                 await uow.outbox.release([r.id for r in rest], when, "held behind a retry")
             await uow.commit()
-        if result.status != "sent":
-            log.warning("outbox %s to %s: %s %s", item.id, item.channel, result.status,
-                        result.reason)
+        log.warning("outbox %s to %s: %s %s", item.id, item.channel, result.status,
+                    result.reason)
 
     async def _release(self, items: list[_Item], when: datetime, reason: str) -> None:
         if not items:

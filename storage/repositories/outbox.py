@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Select, Table, and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect, indexed_by
@@ -16,7 +16,7 @@ from storage.models import OutboxMessage
 # not urgent; it goes with reminders.
 PRIORITY = {"alert": 0, "reply": 1, "notice": 2, "reminder": 2, "digest": 3}
 
-_TABLE = OutboxMessage.__table__
+_TABLE = cast(Table, OutboxMessage.__table__)
 _ENQUEUE = PerDialect(lambda insert: insert(_TABLE))
 _ENQUEUE_ONCE = PerDialect(
     lambda insert: insert(_TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
