@@ -73,7 +73,7 @@ class UnitOfWork:
         self.outbox = Outbox(s, c)
         self.fires = Fires(s, c)
         self.events = ProcessedEvents(s, c)
-        self.arrivals = Arrivals(s)
+        self.arrivals = Arrivals(s, self.events)
         self.audit = Audit(s)
         self.usage = Usage(s)
         self.links = Links(s)

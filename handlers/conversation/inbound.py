@@ -104,9 +104,10 @@ class InboundHandler:
         now = self.clock.now()
         async with self.uows() as uow:
             # Claimed first: a concurrent copy of this event waits here, then drops out.
-            if not await uow.events.claim(event.channel, event.event_id, now):
+            claimed, arrival = await uow.arrivals.claim_and_load(
+                event.channel, event.event_id, event.sender_id, now)
+            if not claimed:
                 return DUPLICATE
-            arrival = await uow.arrivals.load(event.channel, event.sender_id)
             if arrival is None:  # a stranger's first message
                 await uow.identities.get_or_create(
                     event.channel, event.sender_id, event.chat_id, event.display_name, now

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from datetime import datetime
+
+from sqlalchemy import bindparam, literal_column, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Conversation, Membership, Person
+from storage.models import ChannelIdentity, Conversation, Membership, Person, ProcessedEvent
+from storage.repositories.events import ProcessedEvents
 
 _ENROLLED = select(Membership.id).where(Membership.person_id == Person.id).exists()
 
@@ -40,6 +44,27 @@ _BY_IDENTITY = (
 )
 
 
+# PostgreSQL: the event's claim and the sender's load in one statement, one round trip less
+# per step. The claim is a data-modifying CTE, which runs whether or not the query reads it;
+# its RETURNING tells whether this transaction took the event (None: a copy took it first,
+# and we waited for that copy's transaction on the key, as with the claim on its own).
+_CLAIM_CTE = (
+    postgresql.insert(ProcessedEvent.__table__)
+    .values(channel=bindparam("channel"), event_id=bindparam("event_id"),
+            processed_at=bindparam("processed_at"))
+    .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+    .returning(literal_column("id"))
+    .cte("claimed")
+)
+_CLAIM_AND_ARRIVAL = _ARRIVAL.add_columns(
+    select(_CLAIM_CTE.c.id).scalar_subquery().label("claimed"))
+# A stranger has no row to carry the claim's answer: was the event's row written by this
+# transaction? (xmin is the inserting transaction's id, 32 bits of the 64 txid_current has.)
+_CLAIMED_HERE = text(
+    "SELECT 1 FROM processed_event WHERE channel = :channel AND event_id = :event_id "
+    "AND xmin::text::bigint = txid_current() % 4294967296")
+
+
 @dataclass
 class Arrival:
     identity: ChannelIdentity
@@ -49,8 +74,31 @@ class Arrival:
 
 
 class Arrivals:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, events: ProcessedEvents) -> None:
         self.s = session
+        self.events = events
+        self._postgres = session.get_bind().dialect.name == "postgresql"
+
+    async def claim_and_load(self, channel: str, event_id: str, external_id: str,
+                             now: datetime) -> tuple[bool, Arrival | None]:
+        """Claim the event (``ProcessedEvents.claim``) and ``load`` its sender: whether this
+        transaction took the event, and the arrival (None for a stranger, or when the event
+        was taken already)."""
+        if not self._postgres:  # in-process statements: nothing to save by merging them
+            if not await self.events.claim(channel, event_id, now):
+                return False, None
+            return True, await self.load(channel, external_id)
+        row = (await self.s.execute(_CLAIM_AND_ARRIVAL, {
+            "channel": channel, "event_id": event_id, "processed_at": now,
+            "external_id": external_id})).first()
+        if row is None:
+            claimed = await self.s.scalar(_CLAIMED_HERE,
+                                          {"channel": channel, "event_id": event_id})
+            return claimed is not None, None
+        identity, person, conversation, enrolled, claimed = row
+        if claimed is None:
+            return False, None
+        return True, Arrival(identity, person, conversation, bool(enrolled))
 
     async def load(self, channel: str, external_id: str) -> Arrival | None:
         """The sender's identity, person (locked) and open draft; None for a stranger."""

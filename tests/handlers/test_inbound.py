@@ -84,3 +84,25 @@ async def test_the_same_event_arriving_twice_at_once_is_applied_once(
             "SELECT count(*) FROM processed_event WHERE event_id = 'twice-at-once'"))
     assert seen == 1
     await app.close()
+
+
+async def test_a_strangers_first_message_arriving_twice_is_applied_once(
+    db_url: str, clock: ManualClock, channel: RecordingChannel
+) -> None:
+    """A stranger has no identity row yet, so on PostgreSQL the claim merged with the
+    sender's load returns no row; whether this transaction took the event is asked apart."""
+    app = make_app(db_url, clock, channel)
+    await seed(app)
+    at_once = event("stranger1", "xin chao", event_id="stranger-at-once")
+    results = await asyncio.gather(app.inbound.handle(at_once), app.inbound.handle(at_once))
+    again = await app.inbound.handle(event("stranger2", "xin chao", event_id="s2"))
+    repeat = await app.inbound.handle(event("stranger2", "xin chao", event_id="s2"))
+    await app.delivery.drain()
+    assert sorted(r.applied for r in results) == [False, True]
+    assert (again.applied, repeat.applied) == (True, False)
+    assert len(channel.texts("stranger1")) == 1 and len(channel.texts("stranger2")) == 1
+    async with app.uows() as uow:
+        identities = await uow.session.scalar(text(
+            "SELECT count(*) FROM channel_identity WHERE external_id LIKE 'stranger%'"))
+    assert identities == 2
+    await app.close()
