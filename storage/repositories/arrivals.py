@@ -8,7 +8,6 @@ step's time (bench/README.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from datetime import datetime
 
 from sqlalchemy import bindparam, literal_column, select, text
@@ -49,7 +48,7 @@ _BY_IDENTITY = (
 # its RETURNING tells whether this transaction took the event (None: a copy took it first,
 # and we waited for that copy's transaction on the key, as with the claim on its own).
 _CLAIM_CTE = (
-    postgresql.insert(ProcessedEvent.__table__)
+    postgresql.insert(ProcessedEvent)
     .values(channel=bindparam("channel"), event_id=bindparam("event_id"),
             processed_at=bindparam("processed_at"))
     .on_conflict_do_nothing(index_elements=["channel", "event_id"])
