@@ -137,11 +137,16 @@ async def seed_reports(app: App, count: int, newest: datetime, spread_minutes: i
             "WHEN 1 THEN 'nil' WHEN 2 THEN 'late' ELSE 'missing' END, "
             "overdue_since = CASE WHEN unit_id % 4 = 3 THEN updated_at END"))
         await uow.commit()
-    if postgres:
+    await analyze(app)
+    return time.perf_counter() - started
+
+
+async def analyze(app: App) -> None:
+    """PostgreSQL's statistics after a bulk fill, as autovacuum would gather them soon."""
+    if app.db.dialect.name == "postgresql":
         async with app.db.connect() as conn:
             await conn.execute(text("COMMIT"))
             await conn.execute(text("ANALYZE"))
-    return time.perf_counter() - started
 
 
 async def _official(app: App, unit_code: str) -> tuple[int, int]:

@@ -40,13 +40,13 @@ from typing import Any
 from aiogram import Bot
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
-from sqlalchemy import MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bench.fakes import bench_bot
 from bench.flow import STEPS, updates
 from bench.peers import fsm
-from bench.peers.sqlfsm import CarefulSQLStorage, state_table
+from bench.peers.sqlfsm import CarefulSQLStorage, plain_sqlite_engine, state_table
 from bench.run import database
 from bench.steps import USER_BASE, ours
 from bot.service import freeze_startup_heap
@@ -76,18 +76,6 @@ class Plan:
     paced_s: float = 8.0
     chats: int = 200
     rounds: int = 5
-
-
-def _engine_sqlite(url: str) -> AsyncEngine:
-    """WAL and a busy timeout, as anyone would set: not our tuned engine."""
-    engine = create_async_engine(url, connect_args={"timeout": 30})
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _wal(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-    return engine
 
 
 async def _aiogram_peer(name: str, label: str, engine: AsyncEngine, careful: bool) -> Peer:
@@ -127,7 +115,7 @@ async def peers(work: Path, chats: int) -> AsyncIterator[list[Peer]]:
             for name, careful in (("(b) aiogram-sqlalchemy-storage", False),
                                   ("(b') careful SQL storage", True)):
                 url = await stack.enter_async_context(database(kind, work))
-                engine = _engine_sqlite(url) if kind == "sqlite" else create_engine(url)
+                engine = plain_sqlite_engine(url) if kind == "sqlite" else create_engine(url)
                 stack.push_async_callback(engine.dispose)
                 built.append(await _aiogram_peer(name, kind, engine, careful))
             url = await stack.enter_async_context(database(kind, work))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.figures import _series, seed_reports
+from bench.figures import _series, analyze, seed_reports
 from bench.interleaved import THINK, Peer, _cut, _slice, _spread
 from bench.org import grassroots
 from bench.run import database
@@ -66,10 +66,7 @@ async def fill(app: App, reports: int) -> float:
             f"{obj}('text', 'Câu ' || s.i), 'sent', 1, {stamp}, {stamp}, {stamp} "
             f"FROM ({_series(postgres)}) AS s"), {"n": sent, "now": when})
         await uow.commit()
-    if postgres:
-        async with app.db.connect() as conn:
-            await conn.execute(text("COMMIT"))
-            await conn.execute(text("ANALYZE"))
+    await analyze(app)
     return time.perf_counter() - started
 
 

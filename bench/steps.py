@@ -25,17 +25,17 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aiogram import Bot
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Update
-from sqlalchemy import MetaData, event, func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench.fakes import TOKEN, bench_bot
 from bench.flow import updates
 from bench.peers import fsm
+from bench.peers.sqlfsm import plain_sqlite_engine
 from bot.app import App, build_app
 from bot.channels.console import NAME as CONSOLE
 from bot.channels.telegram.channel import TelegramChannel
@@ -162,17 +162,9 @@ async def run_memory(load: Load) -> StepFigures:
 async def run_sql_fsm(url: str, label: str, load: Load) -> StepFigures:
     from sqlalchemy_storage import SQLAlchemyStorage
 
-    if url.startswith("sqlite"):
-        # Not our tuned engine: the library opens a second session inside a write, which
-        # BEGIN IMMEDIATE would deadlock. WAL and a busy timeout, as anyone would set.
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _wal(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
-            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-    else:
-        engine = create_engine(url)
+    # Not our tuned engine on SQLite: the library opens a second session inside a write,
+    # which BEGIN IMMEDIATE would deadlock.
+    engine = plain_sqlite_engine(url) if url.startswith("sqlite") else create_engine(url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     metadata = MetaData()
     reports = fsm.report_table(metadata)
@@ -201,7 +193,12 @@ async def ours(url: str, chats: int) -> tuple[App, TelegramChannel, Bot]:
                         _env_file=None)  # type: ignore[call-arg]
     app = build_app(settings, clock=SystemClock(), telegram_bot=bot)
     assert app.telegram is not None
-    channel = app.telegram
+    await enrol_chairs(app, chats)
+    return app, app.telegram, bot
+
+
+async def enrol_chairs(app: App, chats: int) -> None:
+    """The demo tree, and ``chats`` Telegram users as chairs of its first CĐCS."""
     now = app.clock.now()
     async with app.uows() as uow:
         await seed_demo(uow, now, channel=CONSOLE)
@@ -212,7 +209,6 @@ async def ours(url: str, chats: int) -> tuple[App, TelegramChannel, Bot]:
             identity = await uow.identities.get_or_create("telegram", uid, uid, "B", now)
             await uow.memberships.add(identity.person_id, unit.id, "chair", None, now)
         await uow.commit()
-    return app, channel, bot
 
 
 async def run_ours(url: str, label: str, load: Load) -> StepFigures:

@@ -32,13 +32,11 @@ import aiohttp
 from bench.fakes import TOKEN, bench_bot
 from bench.flow import STEPS
 from bench.run import database
-from bench.steps import USER_BASE
+from bench.steps import USER_BASE, enrol_chairs
 from bot.app import build_app
-from bot.channels.console import NAME as CONSOLE
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.service import freeze_startup_heap
-from handlers.people.demo import seed_demo
 from storage.migrate import upgrade
 
 SECRET = "bench-webhook-secret-0123456789"
@@ -117,16 +115,7 @@ async def run_webhook(url: str, label: str, chats: int, paced_s: float,
         _env_file=None)  # type: ignore[call-arg]
     app = build_app(settings, clock=SystemClock(), telegram_bot=bot)
     await upgrade(app.db)
-    now = app.clock.now()
-    async with app.uows() as uow:
-        await seed_demo(uow, now, channel=CONSOLE)
-        unit = await uow.units.by_code("DEMO_CS1")
-        assert unit is not None
-        for n in range(chats):
-            uid = str(USER_BASE + n)
-            identity = await uow.identities.get_or_create("telegram", uid, uid, "B", now)
-            await uow.memberships.add(identity.person_id, unit.id, "chair", None, now)
-        await uow.commit()
+    await enrol_chairs(app, chats)
     port = await app.start_http()
     freeze_startup_heap()
     sending = asyncio.create_task(app.delivery.run_forever())
