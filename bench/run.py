@@ -25,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from bench import calendar, delivery, figures, service, steps, web
+from bench import calendar, delivery, figures, service, web
 from bot.service import freeze_startup_heap
 
 PG_ADMIN = os.environ.get("TINHHINH_BENCH_PG",
@@ -50,44 +50,12 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-def loads(quick: bool) -> list[steps.Load]:
-    if quick:
-        return [steps.Load(1, 10, 5, limit=20), steps.Load(200, 1, 1, limit=20)]
-    return [steps.Load(1, 50, 5), steps.Load(200, 4, 2)]
+async def step_table(quick: bool) -> str:
+    """The conversation peers interleaved (bench/interleaved.py): its markdown tables."""
+    from bench import interleaved
 
-
-async def step_table(quick: bool) -> list[steps.StepFigures]:
-    results: list[steps.StepFigures] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for load in loads(quick):
-            results.append(await steps.run_memory(load))
-            for kind in ("sqlite", "postgres"):
-                async with database(kind, work) as url:
-                    results.append(await steps.run_sql_fsm(url, kind, load))
-                async with database(kind, work) as url:
-                    results.append(await steps.run_ours(url, kind, load))
-    return results
-
-
-def print_steps(console: Console, results: list[steps.StepFigures]) -> None:
-    table = Table(title="Conversation steps (rapid report, 8 steps per report); steps/s "
-                        "saturated, latency paced (think time 0.5-1.5 s)")
-    for column in ("peer", "db", "chats", "steps", "steps/s", "vs (b)", "vs (a)",
-                   "paced steps", "p50 ms", "p99 ms", "failed"):
-        table.add_column(column, justify="right" if column not in ("peer", "db") else "left")
-    for r in results:
-        same = [x for x in results if x.chats == r.chats]
-        durable = next((x for x in same if x.peer.startswith("(b)") and x.database == r.database),
-                       None)
-        memory = next(x for x in same if x.peer.startswith("(a)"))
-        vs_b = f"{r.per_second / durable.per_second:.2f}x" if durable and r is not durable else ""
-        vs_a = f"{r.per_second / memory.per_second:.2f}x" if r is not memory else ""
-        table.add_row(r.peer, r.database, str(r.chats), f"{r.steps}{'*' if r.cut else ''}",
-                      f"{r.per_second:,.0f}",
-                      vs_b, vs_a, str(r.paced_steps), f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
-                      str(r.errors))
-    console.print(table)
+    plan = interleaved.Plan(1.0, 1.0, 3.0, 50, 2) if quick else interleaved.Plan()
+    return interleaved.report(await interleaved.run(plan), plan.chats)
 
 
 async def delivery_table(quick: bool) -> list[delivery.DeliveryFigures]:
@@ -244,7 +212,7 @@ async def main() -> None:
                   f"{psutil.virtual_memory().total / 2**30:.0f} GiB, "
                   f"Python {platform.python_version()}, {platform.platform()}")
     if args.only in (None, "steps"):
-        print_steps(console, await step_table(args.quick))
+        console.print(await step_table(args.quick))
     if args.only in (None, "delivery"):
         print_delivery(console, await delivery_table(args.quick))
     if args.only in (None, "service"):
