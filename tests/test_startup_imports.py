@@ -1,5 +1,6 @@
 """Start-up loads nothing the first minute does not need: Excel (openpyxl, and numpy which it
-pulls in) and charts (matplotlib) are imported on the first export or digest."""
+pulls in) and charts (matplotlib) are imported on the first export or digest, Alembic only by
+`tinhhinh db upgrade` (the start-up check reads the recorded revision itself)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("openpyxl", "matplotlib", "numpy")
+HEAVY = ("openpyxl", "matplotlib", "numpy", "alembic")
 
 PROBE = """
 import json, sys
 from bot.app import build_app
 from bot.config import Settings
-import bot.cli, bot.service
+import asyncio, bot.cli, bot.service
+from storage.migrate import is_up_to_date
 app = build_app(Settings(database_url=sys.argv[1], _env_file=None))
+asyncio.run(is_up_to_date(app.db))  # the check `tinhhinh run` makes before it starts
 print(json.dumps([m for m in {heavy!r} if m in sys.modules]))
 """
 

@@ -27,3 +27,13 @@ async def test_the_migrated_schema_is_the_models_schema(db_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+def test_the_start_up_check_knows_the_newest_migration() -> None:
+    """``storage.migrate.HEAD`` is what start-up compares the database with (without
+    importing Alembic); a migration added without moving it fails here."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [HEAD]
