@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, literal_column, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Conversation, Membership, Person, ProcessedEvent
-from storage.repositories.events import ProcessedEvents
+from storage.dialect import is_postgres
+from storage.models import ChannelIdentity, Conversation, Membership, Person
+from storage.repositories.events import CLAIM, ProcessedEvents
 
 _ENROLLED = select(Membership.id).where(Membership.person_id == Person.id).exists()
 
@@ -47,14 +47,7 @@ _BY_IDENTITY = (
 # per step. The claim is a data-modifying CTE, which runs whether or not the query reads it;
 # its RETURNING tells whether this transaction took the event (None: a copy took it first,
 # and we waited for that copy's transaction on the key, as with the claim on its own).
-_CLAIM_CTE = (
-    postgresql.insert(ProcessedEvent)
-    .values(channel=bindparam("channel"), event_id=bindparam("event_id"),
-            processed_at=bindparam("processed_at"))
-    .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-    .returning(literal_column("id"))
-    .cte("claimed")
-)
+_CLAIM_CTE = CLAIM["postgresql"].cte("claimed")
 _CLAIM_AND_ARRIVAL = _ARRIVAL.add_columns(
     select(_CLAIM_CTE.c.id).scalar_subquery().label("claimed"))
 # A stranger has no row to carry the claim's answer: was the event's row written by this
@@ -76,7 +69,7 @@ class Arrivals:
     def __init__(self, session: AsyncSession, events: ProcessedEvents) -> None:
         self.s = session
         self.events = events
-        self._postgres = session.get_bind().dialect.name == "postgresql"
+        self._postgres = is_postgres(session)
 
     async def claim_and_load(self, channel: str, event_id: str, external_id: str,
                              now: datetime) -> tuple[bool, Arrival | None]:

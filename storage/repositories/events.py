@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.dialect import PerDialect
 from storage.models import ProcessedEvent
 
 _TABLE = ProcessedEvent.__table__
-_CLAIM = PerDialect(
+# Its values are named parameters, so the same statement also rides as a CTE in the sender's
+# load on PostgreSQL (storage/repositories/arrivals.py).
+CLAIM = PerDialect(
     lambda insert: insert(_TABLE)
+    .values(channel=bindparam("channel"), event_id=bindparam("event_id"),
+            processed_at=bindparam("processed_at"))
     .on_conflict_do_nothing(index_elements=["channel", "event_id"])
     .returning(_TABLE.c.id)
 )
@@ -30,7 +34,7 @@ class ProcessedEvents:
         key until this transaction ends, then finds it taken (or takes it, if we rolled back).
         """
         inserted = await self.c.scalar(
-            _CLAIM.on(self.c), {"channel": channel, "event_id": event_id, "processed_at": now}
+            CLAIM.on(self.c), {"channel": channel, "event_id": event_id, "processed_at": now}
         )
         return inserted is not None
 

@@ -178,9 +178,6 @@ class Outbox:
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def mark_sent(self, message_id: int, now: datetime) -> None:
-        await self._set(message_id, status="sent", sent_at=now, lease_until=None)
-
     async def mark_sent_many(self, marks: Sequence[tuple[int, datetime]]) -> None:
         """Several rows marked sent, each with its own time, in one executed statement (an
         executemany: one round trip on PostgreSQL with asyncpg)."""
